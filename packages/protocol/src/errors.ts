@@ -1,0 +1,101 @@
+/**
+ * The one catalogue of stable error codes. Every HTTP error body and every protocol error frame
+ * carries one of these codes; `docs/errors.md` is kept in sync with this table by a test.
+ */
+
+/** A catalogue entry: the HTTP status used at the edge and a default human message. */
+export interface ErrorDefinition {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const errorCatalogue = {
+  invalid_request: {
+    status: 400,
+    message: 'The request is malformed or a field is invalid; see the message for which one.',
+  },
+  invalid_json: {
+    status: 400,
+    message: 'The request body is not valid JSON.',
+  },
+  unauthorized: {
+    status: 401,
+    message: 'Authentication is missing or invalid.',
+  },
+  forbidden: {
+    status: 403,
+    message: 'You are not allowed to do this.',
+  },
+  not_found: {
+    status: 404,
+    message: 'No such resource or route.',
+  },
+  method_not_allowed: {
+    status: 405,
+    message: 'This route does not accept that HTTP method.',
+  },
+  conflict: {
+    status: 409,
+    message: 'The request conflicts with the current state of the resource.',
+  },
+  gone: {
+    status: 410,
+    message: 'The resource existed but is no longer available.',
+  },
+  payload_too_large: {
+    status: 413,
+    message: 'The request body is larger than the configured limit.',
+  },
+  unsupported_media_type: {
+    status: 415,
+    message: 'The request body has a content type this route does not accept.',
+  },
+  rate_limited: {
+    status: 429,
+    message: 'Too many requests; retry after the time given in Retry-After.',
+  },
+  internal_error: {
+    status: 500,
+    message: 'An unexpected error occurred; it has been logged with the request id.',
+  },
+  database_unavailable: {
+    status: 503,
+    message: 'The database is unreachable; retry shortly.',
+  },
+  broker_unavailable: {
+    status: 503,
+    message: 'The message broker is unreachable; retry shortly.',
+  },
+  not_ready: {
+    status: 503,
+    message: 'The server is not ready to serve requests.',
+  },
+  shutting_down: {
+    status: 503,
+    message: 'The server is shutting down; reconnect to another instance.',
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** The JSON body of every HTTP error response. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    details?: unknown;
+  };
+}
+
+/** Returns true when `code` is a known catalogue code. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(errorCatalogue, code);
+}
+
+/** Builds the standard error body, falling back to the catalogue's message. */
+export function errorBody(code: ErrorCode, message?: string, details?: unknown): ErrorBody {
+  const body: ErrorBody = { error: { code, message: message ?? errorCatalogue[code].message } };
+  if (details !== undefined) body.error.details = details;
+  return body;
+}

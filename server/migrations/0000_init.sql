@@ -1,0 +1,5 @@
+CREATE SCHEMA "core";
+--> statement-breakpoint
+CREATE SCHEMA "chat";
+--> statement-breakpoint
+CREATE SCHEMA "relay";

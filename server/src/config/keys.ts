@@ -1,0 +1,233 @@
+// Every configuration key the server reads: its schema, default, what it expects and what it does.
+import { z } from 'zod';
+
+/** How a key is described to operators, in errors and in docs/operations.md. */
+export interface KeySpec<
+  T extends z.ZodType = z.ZodType,
+  S extends SecretKind | undefined = SecretKind | undefined,
+> {
+  readonly schema: T;
+  /** What a valid value looks like, phrased to finish "expected …". */
+  readonly expected: string;
+  readonly doc: string;
+  /** Secrets are masked when printed; in production the required ones must be set. */
+  readonly secret?: S;
+}
+
+/** `generated`: made once and kept in DATA_DIR outside production; `optional`: may stay unset. */
+export type SecretKind = 'generated' | 'optional';
+
+const boolString = z.union([
+  z.boolean(),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v))
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+]);
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const emptyToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = (inner: z.ZodString) => z.preprocess(emptyToUndefined, inner.optional());
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^postgres(ql)?:\/\/.+/.test(v) && URL.canParse(v));
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^rediss?:\/\/.+/.test(v) && URL.canParse(v));
+
+export const roleNames = ['api', 'gateway', 'worker'] as const;
+export type Role = (typeof roleNames)[number];
+
+export const rolesSchema = z.union([
+  z.array(z.enum(roleNames)).min(1),
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(roleNames)).min(1)),
+]);
+
+function spec<T extends z.ZodType, S extends SecretKind | undefined = undefined>(
+  schema: T,
+  expected: string,
+  doc: string,
+  secret?: S,
+): KeySpec<T, S> {
+  return secret ? { schema, expected, doc, secret } : { schema, expected, doc };
+}
+
+export const configKeys = {
+  NODE_ENV: spec(
+    z.enum(['development', 'test', 'production']).default('development'),
+    'one of development, test, production',
+    'Run mode. `production` refuses development shortcuts and requires every secret to be set.',
+  ),
+  HOST: spec(
+    z.string().trim().min(1).default('0.0.0.0'),
+    'a host name or IP address to listen on',
+    'Address the HTTP server binds to.',
+  ),
+  PORT: spec(
+    int(0, 65535).default(8080),
+    'an integer from 0 to 65535 (0 picks a free port)',
+    'HTTP port for the REST API, WebSocket and SSE.',
+  ),
+  LOG_LEVEL: spec(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    'one of fatal, error, warn, info, debug, trace, silent',
+    'Minimum level of the structured (JSON, pino) log written to stdout.',
+  ),
+  INSTANCE_ID: spec(
+    optionalString(
+      z
+        .string()
+        .trim()
+        .regex(/^[\w.-]{1,64}$/),
+    ),
+    'up to 64 letters, digits, dots, dashes or underscores',
+    'Name of this instance in logs and the node registry. Default: host name plus a random suffix.',
+  ),
+  ROLES: spec(
+    rolesSchema.default(['api', 'gateway', 'worker']),
+    'a comma-separated list of api, gateway, worker',
+    'Which roles this process runs; `serve --roles` overrides it.',
+  ),
+  DATA_DIR: spec(
+    z.string().trim().min(1).default('./data'),
+    'a directory path',
+    'Where embedded mode keeps its PGlite database and generated secrets.',
+  ),
+  CONFIG_DIR: spec(
+    z.string().trim().min(1).default('./config'),
+    'a directory path',
+    'Where `default.yaml` and `<NODE_ENV>.yaml` are read from (only from the environment or `.env`).',
+  ),
+  DATABASE_URL: spec(
+    optionalString(postgresUrl),
+    'a postgres:// or postgresql:// URL',
+    'PostgreSQL to use (directly or through PgBouncer in transaction mode). Unset: embedded PGlite in DATA_DIR.',
+    'optional',
+  ),
+  DATABASE_POOL_MAX: spec(
+    int(1, 1000).default(10),
+    'an integer from 1 to 1000',
+    'Maximum PostgreSQL connections this process opens.',
+  ),
+  DATABASE_CONNECT_TIMEOUT_MS: spec(
+    int(100, 120_000).default(5000),
+    'an integer from 100 to 120000',
+    'How long to wait for a PostgreSQL connection before answering 503.',
+  ),
+  MIGRATE_ON_START: spec(
+    boolString.default(true),
+    'true or false',
+    'Apply pending migrations at start (under an advisory lock, so instances may start together).',
+  ),
+  REDIS_URL: spec(
+    optionalString(redisUrl),
+    'a redis:// or rediss:// URL',
+    'Redis for cross-instance fan-out, presence and rate limits. Unset: in-memory broker (one instance).',
+    'optional',
+  ),
+  PUBSUB_MODE: spec(
+    z.enum(['perconv', 'global']).default('perconv'),
+    'perconv or global',
+    'Redis fan-out: `perconv` uses one Redis channel per topic (nodes receive only what they need); `global` one channel for everything (small clusters).',
+  ),
+  BODY_LIMIT_BYTES: spec(
+    int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+    'an integer number of bytes from 1024 to 104857600',
+    'Largest accepted request body; larger bodies get 413.',
+  ),
+  TRUST_PROXY: spec(
+    boolString.default(false),
+    'true or false',
+    'Trust X-Forwarded-* headers (set behind a load balancer) for client IPs.',
+  ),
+  SHUTDOWN_TIMEOUT_SECONDS: spec(
+    int(1, 29).default(25),
+    'an integer from 1 to 29',
+    'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway.',
+  ),
+  JWT_SECRET: spec(
+    optionalString(z.string().min(32)),
+    'at least 32 characters',
+    'HS256 key for the access tokens the server issues. Generated in embedded mode; required in production.',
+    'generated',
+  ),
+  ADMIN_PASSWORD: spec(
+    optionalString(z.string().min(8)),
+    'at least 8 characters',
+    'Password of the relay admin console. Generated (and logged once) in embedded mode; required in production.',
+    'generated',
+  ),
+  ADMIN_SESSION_SECRET: spec(
+    optionalString(z.string().min(32)),
+    'at least 32 characters',
+    'HMAC key for admin session tokens. Generated in embedded mode; required in production.',
+    'generated',
+  ),
+  PORTAL_SESSION_SECRET: spec(
+    optionalString(z.string().min(32)),
+    'at least 32 characters',
+    'HMAC key for portal session tokens. Generated in embedded mode; required in production.',
+    'generated',
+  ),
+  KAKAO_SIGNATURE_SECRET: spec(
+    optionalString(z.string().min(1)),
+    'a non-empty string',
+    'If set, Kakao webhooks must carry a valid X-Kakao-Signature HMAC-SHA256.',
+    'optional',
+  ),
+  QUEUE_TTL_SECONDS: spec(
+    int(10, 7 * 24 * 3600).default(900),
+    'an integer from 10 to 604800',
+    'How long a relay message waits for its agent before it expires.',
+  ),
+  CALLBACK_TTL_SECONDS: spec(
+    int(1, 600).default(55),
+    'an integer from 1 to 600',
+    'How long a Kakao callback URL stays usable for a reply.',
+  ),
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof configKeys;
+
+export const configSchema = z.object(
+  Object.fromEntries(Object.entries(configKeys).map(([k, s]) => [k, s.schema])) as {
+    [K in ConfigKey]: (typeof configKeys)[K]['schema'];
+  },
+);
+
+type Parsed = z.output<typeof configSchema>;
+
+/** Keys whose secret is generated in embedded mode and required in production. */
+export type GeneratedSecretKey = {
+  [K in ConfigKey]: (typeof configKeys)[K] extends KeySpec<z.ZodType, 'generated'> ? K : never;
+}[ConfigKey];
+
+const allKeys = Object.keys(configKeys) as ConfigKey[];
+
+export const generatedSecretKeys = allKeys.filter(
+  (k): k is GeneratedSecretKey => (configKeys[k] as KeySpec).secret === 'generated',
+);
+
+export const secretKeys = allKeys.filter((k) => (configKeys[k] as KeySpec).secret !== undefined);
+
+/** The effective, validated configuration: generated secrets and the instance id always set. */
+export type Config = Omit<Parsed, GeneratedSecretKey | 'INSTANCE_ID'> & {
+  readonly [K in GeneratedSecretKey]: string;
+} & { readonly INSTANCE_ID: string };

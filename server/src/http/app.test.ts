@@ -1,0 +1,140 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { testLogger } from '../test-support/services.js';
+import { createHttpApp } from './app.js';
+import { AppError } from './errors.js';
+import { Readiness } from './readiness.js';
+import { DatabaseUnavailableError } from '../store/index.js';
+
+describe('HTTP edge', () => {
+  let app: FastifyInstance;
+  let readiness: Readiness;
+  let databaseUp: boolean;
+
+  beforeEach(async () => {
+    databaseUp = true;
+    readiness = new Readiness(500);
+    readiness.add({
+      name: 'database',
+      check: () =>
+        databaseUp ? Promise.resolve() : Promise.reject(new Error('ECONNREFUSED 127.0.0.1:5432')),
+    });
+    app = createHttpApp({ logger: testLogger, readiness, bodyLimit: 1024, trustProxy: false });
+    app.post('/echo', (request) => ({ got: request.body }));
+    app.get('/needs-db', () => {
+      throw new DatabaseUnavailableError('connection refused');
+    });
+    app.get('/conflict', () => {
+      throw new AppError('conflict', 'Already there');
+    });
+    app.get('/boom', () => {
+      throw new Error('secret internals');
+    });
+    await app.ready();
+  });
+  afterEach(() => app.close());
+
+  it('answers liveness with plain OK', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('OK');
+  });
+
+  it('answers unknown routes with 404 in the error shape', async () => {
+    const res = await app.inject({ method: 'GET', url: '/no/such/route?x=1' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      error: { code: 'not_found', message: 'No route for GET /no/such/route' },
+    });
+  });
+
+  it('rejects malformed JSON with 400 invalid_json', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a":',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_json');
+  });
+
+  it('rejects bodies over the limit with 413', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ data: 'x'.repeat(2048) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error.code).toBe('payload_too_large');
+  });
+
+  it('rejects unsupported content types with 415', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/x-unknown' },
+      payload: 'x',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('unsupported_media_type');
+  });
+
+  it('renders AppError with its catalogue status', async () => {
+    const res = await app.inject({ method: 'GET', url: '/conflict' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ error: { code: 'conflict', message: 'Already there' } });
+  });
+
+  it('maps an unreachable database to 503 with Retry-After', async () => {
+    const res = await app.inject({ method: 'GET', url: '/needs-db' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('2');
+    expect(res.json().error.code).toBe('database_unavailable');
+  });
+
+  it('hides internal error details', async () => {
+    const res = await app.inject({ method: 'GET', url: '/boom' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().error.code).toBe('internal_error');
+    expect(res.body).not.toContain('secret internals');
+  });
+
+  it('echoes a valid x-request-id and generates one otherwise', async () => {
+    const kept = await app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'abc-123' },
+    });
+    expect(kept.headers['x-request-id']).toBe('abc-123');
+    const replaced = await app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reports readiness 503 naming the failing dependency, then 200 once it is back', async () => {
+    databaseUp = false;
+    for (const url of ['/readyz', '/healthz']) {
+      const down = await app.inject({ method: 'GET', url });
+      expect(down.statusCode).toBe(503);
+      expect(down.json().error.code).toBe('not_ready');
+      expect(down.json().error.message).toContain('database: ECONNREFUSED');
+      expect(down.json().checks.database.ok).toBe(false);
+    }
+    databaseUp = true;
+    const up = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(up.statusCode).toBe(200);
+    expect(up.json().checks.database.ok).toBe(true);
+  });
+
+  it('reports shutting_down while draining', async () => {
+    readiness.startDraining();
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe('shutting_down');
+  });
+});

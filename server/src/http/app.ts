@@ -1,0 +1,64 @@
+// The Fastify application: request ids, body limits, the JSON error edge and health routes.
+// Modules add their routes as plugins from the composition root.
+import { randomUUID } from 'node:crypto';
+import { errorBody } from '@switchboard/protocol';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import type { Logger } from '../observability/index.js';
+import { handleHttpError } from './errors.js';
+import { registerHealthRoutes } from './health-routes.js';
+import type { Readiness } from './readiness.js';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  readiness: Readiness;
+  bodyLimit: number;
+  trustProxy: boolean;
+}
+
+/** One info line per request (on completion); the arrival line is debug-level. */
+class RequestLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+}
+
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy,
+    // Keep-alive sockets with no request in flight are closed at shutdown instead of holding it.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    logController: new RequestLogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && requestIdPattern.test(incoming)
+        ? incoming
+        : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+
+  app.setErrorHandler(handleHttpError);
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send(errorBody('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  registerHealthRoutes(app, options.readiness);
+  return app;
+}

@@ -1,0 +1,132 @@
+// Composition root: reads config once, builds every module, starts the requested roles.
+import type { FastifyInstance } from 'fastify';
+import { createMemoryBroker, type Broker } from './broker/index.js';
+import type { Config, Role } from './config/index.js';
+import { createHttpApp, Readiness } from './http/index.js';
+import { Shutdown } from './lifecycle/index.js';
+import { componentLogger, type Logger } from './observability/index.js';
+import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
+
+export interface ServerOptions {
+  config: Config;
+  logger: Logger;
+  roles?: readonly Role[];
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly readiness: Readiness;
+  readonly shutdown: Shutdown;
+  /** Base URL the HTTP server listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly port: number;
+  readonly roles: readonly Role[];
+  /** Drains and closes everything (what SIGTERM does), without exiting the process. */
+  stop(reason?: string): Promise<void>;
+}
+
+/** Builds the broker named by config. */
+export async function openBroker(config: Config, logger: Logger): Promise<Broker> {
+  if (!config.REDIS_URL) return createMemoryBroker();
+  const { createRedisBroker } = await import('./broker/redis-broker.js');
+  return createRedisBroker({
+    url: config.REDIS_URL,
+    logger: componentLogger(logger, 'broker'),
+    mode: config.PUBSUB_MODE,
+  });
+}
+
+/** Opens the store, waiting for a database that is still starting (e.g. in compose). */
+export async function openStoreWithRetry(config: Config, logger: Logger): Promise<Store> {
+  const log = componentLogger(logger, 'store');
+  const store = await openStore({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    logger: log,
+    applicationName: `switchboard:${config.INSTANCE_ID}`,
+  });
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.ping(config.DATABASE_CONNECT_TIMEOUT_MS);
+      return store;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() > deadline) {
+        await store.close();
+        throw err;
+      }
+      log.warn({ attempt, err: (err as Error).message }, 'database not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const roles = options.roles ?? config.ROLES;
+  const log = componentLogger(logger, 'main');
+
+  const store = await openStoreWithRetry(config, logger);
+  let broker: Broker | undefined;
+  try {
+    if (config.MIGRATE_ON_START) await runMigrations(store.db, componentLogger(logger, 'migrate'));
+    broker = await openBroker(config, logger);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  const readiness = new Readiness();
+  readiness.add({ name: 'database', check: () => store.ping() });
+  const activeBroker = broker;
+  readiness.add({ name: 'broker', check: () => activeBroker.ping() });
+
+  const app = createHttpApp({
+    logger,
+    readiness,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+  });
+
+  const shutdown = new Shutdown({
+    logger: componentLogger(logger, 'lifecycle'),
+    timeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+  });
+  shutdown.add('stop readiness', () => readiness.startDraining());
+  // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
+  // for in-flight requests.
+  shutdown.add('close http', () => app.close());
+  shutdown.add('close broker', () => activeBroker.close());
+  shutdown.add('close store', () => store.close());
+
+  let address: string;
+  try {
+    address = await app.listen({ host: config.HOST, port: config.PORT });
+  } catch (err) {
+    await shutdown.run('listen failed');
+    throw err;
+  }
+  const port = (app.server.address() as { port: number }).port;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info(
+    { address, roles, store: store.kind, broker: activeBroker.kind, instance: config.INSTANCE_ID },
+    'switchboard started',
+  );
+
+  return {
+    app,
+    store,
+    broker: activeBroker,
+    readiness,
+    shutdown,
+    url,
+    port,
+    roles,
+    stop: (reason = 'stop requested') => shutdown.run(reason),
+  };
+}

@@ -1,0 +1,125 @@
+// Database handle: node-postgres when DATABASE_URL is set, embedded PGlite in DATA_DIR otherwise.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Logger } from '../observability/index.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
+
+/** A Drizzle database over either driver; modules write queries against this one type. */
+export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
+
+export interface Store {
+  readonly db: Database;
+  readonly kind: 'postgres' | 'pglite';
+  /** Resolves when a trivial query succeeds within `timeoutMs`; throws DatabaseUnavailableError. */
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  poolMax: number;
+  connectTimeoutMs: number;
+  logger: Logger;
+  /** Application name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  return options.databaseUrl ? openPostgres(options, options.databaseUrl) : openPglite(options);
+}
+
+async function openPostgres(options: StoreOptions, url: string): Promise<Store> {
+  const [{ default: pg }, { drizzle }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+  ]);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? 'switchboard',
+    // Keep-alive notices a vanished server on idle connections too.
+    keepAlive: true,
+  });
+  // An idle client whose server went away emits here; without a listener the process would crash.
+  pool.on('error', (err) => {
+    options.logger.warn({ err: { message: err.message } }, 'idle database connection lost');
+  });
+  const db = drizzle({ client: pool }) as unknown as Database;
+  let closed = false;
+  return {
+    db,
+    kind: 'postgres',
+    ping: (timeoutMs = 2000) => pingWith(db, timeoutMs),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(options: StoreOptions): Promise<Store> {
+  const lock: DataDirLock = acquireDataDirLock(options.dataDir);
+  try {
+    const [{ PGlite }, { drizzle }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('drizzle-orm/pglite'),
+    ]);
+    const path = join(options.dataDir, 'pglite');
+    mkdirSync(path, { recursive: true });
+    const client = await PGlite.create(path);
+    const db = drizzle({ client }) as unknown as Database;
+    let closed = false;
+    return {
+      db,
+      kind: 'pglite',
+      ping: (timeoutMs = 2000) => pingWith(db, timeoutMs),
+      async close() {
+        if (closed) return;
+        closed = true;
+        await client.close();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function pingWith(db: Database, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([db.execute(sql`select 1`), timeout]);
+  } catch (err) {
+    if (err instanceof DatabaseUnavailableError) throw err;
+    if (isDatabaseUnavailable(err)) {
+      throw new DatabaseUnavailableError(describeCause(err), { cause: err });
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeCause(err: unknown): string {
+  for (let e = err, depth = 0; e && depth < 6; depth++) {
+    const { code, message, cause } = e as { code?: string; message?: string; cause?: unknown };
+    if (code && message) return `${code}: ${message}`;
+    if (!cause && message) return message;
+    e = cause;
+  }
+  return 'unreachable';
+}
