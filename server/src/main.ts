@@ -11,6 +11,12 @@ export interface ServerOptions {
   config: Config;
   logger: Logger;
   roles?: readonly Role[];
+  /** Runs after the modules are mounted and before listening; tests add routes here. */
+  beforeListen?: (deps: {
+    app: FastifyInstance;
+    store: Store;
+    broker: Broker;
+  }) => void | Promise<void>;
 }
 
 export interface RunningServer {
@@ -105,6 +111,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let address: string;
   try {
+    await options.beforeListen?.({ app, store, broker: activeBroker });
     address = await app.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {
     await shutdown.run('listen failed');
