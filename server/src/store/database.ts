@@ -46,10 +46,16 @@ async function openPostgres(options: StoreOptions, url: string): Promise<Store> 
     // Keep-alive notices a vanished server on idle connections too.
     keepAlive: true,
   });
-  // An idle client whose server went away emits here; without a listener the process would crash.
-  pool.on('error', (err) => {
-    options.logger.warn({ err: { message: err.message } }, 'idle database connection lost');
+  // A client whose server goes away emits 'error', and an unhandled 'error' crashes the process.
+  // pg-pool listens only while a client is idle, so a client checked out when the database dies
+  // (mid-transaction) needs its own listener; the query in flight fails with the error anyway.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      options.logger.warn({ err: { message: err.message } }, 'database connection lost');
+    });
   });
+  // The pool re-emits idle clients' errors here; the listener above has logged them already.
+  pool.on('error', () => {});
   const db = drizzle({ client: pool }) as unknown as Database;
   let closed = false;
   return {
