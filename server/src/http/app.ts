@@ -51,6 +51,18 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     void reply.header('x-request-id', request.id);
     done();
   });
+  // Closing only drops keep-alive sockets that are idle at that moment; one whose request is still
+  // in flight would stay open afterwards and hold close() for Fastify's 72 s keep-alive timeout,
+  // past the shutdown deadline. Answers sent while closing tell the client to hang up instead.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   app.setErrorHandler(handleHttpError);
   app.setNotFoundHandler((request, reply) =>
