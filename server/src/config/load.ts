@@ -15,8 +15,6 @@ import {
   type KeySpec,
 } from './keys.js';
 
-export type ConfigSource = 'environment' | '.env' | string;
-
 /** Thrown when configuration is invalid: one line per bad key, saying what is wrong and expected. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -213,11 +211,15 @@ export function describeConfig(loaded: LoadedConfig): string[] {
     const value = (loaded.config as Record<string, unknown>)[key];
     let shown: string;
     if (value === undefined) shown = '(unset)';
-    else if (spec.secret) shown = maskSecret(key, String(value));
-    else shown = Array.isArray(value) ? value.join(',') : String(value);
+    else if (spec.secret) shown = maskSecret(key, stringify(value));
+    else shown = Array.isArray(value) ? value.join(',') : stringify(value);
     lines.push(`${key}=${shown}  # ${loaded.sources[key]}`);
   }
   return lines;
+}
+
+function stringify(value: unknown): string {
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 function maskSecret(key: string, value: string): string {

@@ -30,8 +30,10 @@ class RequestLogController extends LogController {
 const requestIdPattern = /^[\w.:-]{1,128}$/;
 
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  // Typed as Fastify's logger interface so the app's type stays the default FastifyInstance.
+  const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' });
   const app = Fastify({
-    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy,
     // Keep-alive sockets with no request in flight are closed at shutdown instead of holding it.

@@ -1,6 +1,6 @@
 // Liveness (`/health`) and readiness (`/healthz`, `/readyz`) endpoints.
 import { errorBody } from '@switchboard/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Readiness } from './readiness.js';
 
 export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness): void {
@@ -9,7 +9,7 @@ export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness)
     reply.type('text/plain; charset=utf-8').send('OK'),
   );
 
-  const ready = async (_request: unknown, reply: import('fastify').FastifyReply) => {
+  const ready = async (_request: unknown, reply: FastifyReply) => {
     const report = await readiness.report();
     if (report.ready) return reply.send({ status: 'ok', checks: report.checks });
     const failing = Object.entries(report.checks)

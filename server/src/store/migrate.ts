@@ -62,5 +62,5 @@ export async function runMigrations(
 /** node-postgres returns `{ rows }`, PGlite returns `{ rows }` too; some drivers return arrays. */
 export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  return (result as { rows?: T[] }).rows ?? [];
 }
