@@ -219,7 +219,9 @@ export function describeConfig(loaded: LoadedConfig): string[] {
 }
 
 function stringify(value: unknown): string {
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
 }
 
 function maskSecret(key: string, value: string): string {
