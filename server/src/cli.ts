@@ -8,7 +8,7 @@ import {
   type LoadedConfig,
   type Role,
 } from './config/index.js';
-import { startServer, openStoreWithRetry } from './main.js';
+import { createShutdown, openStoreWithRetry, startServer } from './main.js';
 import { createLogger } from './observability/index.js';
 import { runMigrations } from './store/index.js';
 
@@ -72,12 +72,16 @@ program
         logger.warn({ adminPassword: config.ADMIN_PASSWORD }, 'admin console password');
       }
     }
+    // Signals are wired before start-up so one that arrives mid-start still shuts down cleanly.
+    const shutdown = createShutdown(config, logger);
+    shutdown.installSignalHandlers();
+    const starting = startServer({ config, logger, shutdown });
+    shutdown.waitFor(starting);
     try {
-      const server = await startServer({ config, logger });
-      server.shutdown.installSignalHandlers();
+      await starting;
     } catch (err) {
       logger.fatal({ err }, 'failed to start');
-      process.exitCode = 1;
+      process.exit(1);
     }
   });
 

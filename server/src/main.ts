@@ -11,6 +11,8 @@ export interface ServerOptions {
   config: Config;
   logger: Logger;
   roles?: readonly Role[];
+  /** The process's shutdown coordinator, when signals are wired before start-up (the CLI). */
+  shutdown?: Shutdown;
   /** Runs after the modules are mounted and before listening; tests add routes here. */
   beforeListen?: (deps: {
     app: FastifyInstance;
@@ -71,6 +73,13 @@ export async function openStoreWithRetry(config: Config, logger: Logger): Promis
   }
 }
 
+export function createShutdown(config: Config, logger: Logger): Shutdown {
+  return new Shutdown({
+    logger: componentLogger(logger, 'lifecycle'),
+    timeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+  });
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const roles = options.roles ?? config.ROLES;
@@ -98,11 +107,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     trustProxy: config.TRUST_PROXY,
   });
 
-  const shutdown = new Shutdown({
-    logger: componentLogger(logger, 'lifecycle'),
-    timeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+  const shutdown = options.shutdown ?? createShutdown(config, logger);
+  shutdown.add('stop readiness', async () => {
+    readiness.startDraining();
+    if (config.SHUTDOWN_DRAIN_SECONDS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_SECONDS * 1000));
+    }
   });
-  shutdown.add('stop readiness', () => readiness.startDraining());
   // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
   // for in-flight requests.
   shutdown.add('close http', () => app.close());
@@ -114,7 +125,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await options.beforeListen?.({ app, store, broker: activeBroker });
     address = await app.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {
-    await shutdown.run('listen failed');
+    // Not through `shutdown`: a signal handler may be waiting on this very start-up.
+    await app.close().catch(() => undefined);
+    await activeBroker.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
     throw err;
   }
   const port = (app.server.address() as { port: number }).port;

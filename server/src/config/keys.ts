@@ -162,6 +162,11 @@ export const configKeys = {
     'an integer from 1 to 29',
     'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway.',
   ),
+  SHUTDOWN_DRAIN_SECONDS: spec(
+    int(0, 20).default(0),
+    'an integer from 0 to 20',
+    'On SIGTERM/SIGINT, how long to keep serving while /readyz says 503, so load balancers stop routing here first (5 is typical behind one).',
+  ),
   JWT_SECRET: spec(
     optionalString(z.string().min(32)),
     'at least 32 characters',

@@ -296,6 +296,27 @@ describe.skipIf(cliSkip)(
       expect((await waitForStatus(`${firstUrl}/health`, 200, { timeoutMs: 5000 })).body).toBe('OK');
     }, 40_000);
 
+    it('shuts down cleanly on a SIGTERM that arrives during start-up', async () => {
+      const dir = makeTempDir('sb-early-signal-');
+      cleanups.push(() => dir.remove());
+      const early = spawnCli(['serve'], {
+        cwd: dir.path,
+        env: { ...embeddedEnv(await freePort(), 'early'), DATA_DIR: join(dir.path, 'data') },
+      });
+      cleanups.push(() => early.kill());
+      // The store is opening (and holds the data-directory lock) but the server is not listening.
+      await waitFor(
+        'the data-directory lock',
+        () => Promise.resolve(existsSync(join(dir.path, 'data', 'switchboard.lock')) || undefined),
+        { timeoutMs: 30_000 },
+      );
+      early.child.kill('SIGTERM');
+      const exit = await early.waitForExit(30_000);
+      expect(exit, early.output()).toEqual({ code: 0, signal: null });
+      expect(early.output()).toContain('shutdown complete');
+      expect(existsSync(join(dir.path, 'data', 'switchboard.lock'))).toBe(false);
+    }, 60_000);
+
     it('exits 0 on SIGTERM well within 30 s, logging shutdown complete and releasing the lock', async () => {
       const sent = performance.now();
       first.child.kill('SIGTERM');

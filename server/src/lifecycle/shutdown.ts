@@ -17,6 +17,7 @@ export interface ShutdownOptions {
 export class Shutdown {
   private readonly steps: ShutdownStep[] = [];
   private running: Promise<void> | undefined;
+  private startup: Promise<unknown> = Promise.resolve();
   private readonly exit: (code: number) => void;
 
   constructor(private readonly options: ShutdownOptions) {
@@ -26,6 +27,14 @@ export class Shutdown {
   /** Steps run in the order they were added. */
   add(name: string, run: ShutdownStep['run']): void {
     this.steps.push({ name, run });
+  }
+
+  /**
+   * A signal that arrives while `startup` is still in progress waits for it, so the steps it
+   * registers (closing the database, releasing the data-directory lock) run instead of being cut.
+   */
+  waitFor(startup: Promise<unknown>): void {
+    this.startup = startup.catch(() => undefined);
   }
 
   get started(): boolean {
@@ -41,6 +50,7 @@ export class Shutdown {
   private async runSteps(reason: string): Promise<void> {
     const { logger } = this.options;
     logger.info({ reason }, 'shutting down');
+    await this.startup;
     for (const step of this.steps) {
       const started = performance.now();
       try {

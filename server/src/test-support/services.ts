@@ -1,14 +1,23 @@
 // Test helpers for the two targets every store/broker test runs against: the embedded defaults
 // (PGlite + memory broker) and, when TEST_DATABASE_URL / TEST_REDIS_URL are set, real services.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { Broker } from '../broker/index.js';
 import { createMemoryBroker } from '../broker/index.js';
-import { openStore, runMigrations, type Store } from '../store/index.js';
+import { migrationsFolder, openStore, runMigrations, type Store } from '../store/index.js';
 
 /** Real PostgreSQL admin URL (a database we may CREATE DATABASE from), when the run targets it. */
 export const realPostgresUrl = process.env.TEST_DATABASE_URL || undefined;
@@ -85,14 +94,15 @@ export async function makeTestStore(options: { migrate?: boolean } = {}): Promis
       },
     };
   }
+  const pgliteFrom = migrate ? await migratedPgliteTemplate() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-test-'));
   const store = await openStore({
     dataDir,
     poolMax: 1,
     connectTimeoutMs: 3000,
     logger: testLogger,
+    ...(pgliteFrom ? { pgliteFrom } : {}),
   });
-  if (migrate) await runMigrations(store.db, testLogger);
   return {
     store,
     dataDir,
@@ -101,6 +111,40 @@ export async function makeTestStore(options: { migrate?: boolean } = {}): Promis
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A migrated PGlite data directory, built once per set of migrations and shared by every test
+ * worker through a file in the temp directory: cloning it is faster than migrating a fresh PGlite.
+ */
+async function migratedPgliteTemplate(): Promise<Blob> {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(migrationsFolder, { recursive: true }).map(String).sort()) {
+    const path = join(migrationsFolder, file);
+    if (statSync(path).isFile()) hash.update(file).update(readFileSync(path));
+  }
+  const templatePath = join(tmpdir(), `sb-pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
+  if (!existsSync(templatePath)) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sb-template-'));
+    const store = await openStore({
+      dataDir,
+      poolMax: 1,
+      connectTimeoutMs: 3000,
+      logger: testLogger,
+    });
+    try {
+      await runMigrations(store.db, testLogger);
+      const dump = await store.dumpDataDir!();
+      // Written under a unique name and renamed, so concurrent workers never read half a file.
+      const partial = `${templatePath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+      renameSync(partial, templatePath);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  return new Blob([readFileSync(templatePath)]);
 }
 
 /** A broker on the current target: Redis when TEST_REDIS_URL is set, memory otherwise. */
