@@ -5,12 +5,15 @@ import type { Config, Role } from './config/index.js';
 import { createHttpApp, Readiness } from './http/index.js';
 import { Shutdown } from './lifecycle/index.js';
 import { componentLogger, type Logger } from './observability/index.js';
+import { createRealtime, type Realtime } from './realtime/index.js';
 import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
 
 export interface ServerOptions {
   config: Config;
   logger: Logger;
   roles?: readonly Role[];
+  /** An already open store (tests pass a migrated template clone); opened from config otherwise. */
+  store?: Store;
   /** The process's shutdown coordinator, when signals are wired before start-up (the CLI). */
   shutdown?: Shutdown;
   /** Runs after the modules are mounted and before listening; tests add routes here. */
@@ -18,6 +21,7 @@ export interface ServerOptions {
     app: FastifyInstance;
     store: Store;
     broker: Broker;
+    realtime: Realtime;
   }) => void | Promise<void>;
 }
 
@@ -25,6 +29,7 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly broker: Broker;
+  readonly realtime: Realtime;
   readonly readiness: Readiness;
   readonly shutdown: Shutdown;
   /** Base URL the HTTP server listens on, e.g. http://127.0.0.1:8080. */
@@ -85,7 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const roles = options.roles ?? config.ROLES;
   const log = componentLogger(logger, 'main');
 
-  const store = await openStoreWithRetry(config, logger);
+  const store = options.store ?? (await openStoreWithRetry(config, logger));
   let broker: Broker | undefined;
   try {
     if (config.MIGRATE_ON_START) await runMigrations(store.db, componentLogger(logger, 'migrate'));
@@ -121,8 +126,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   shutdown.add('close store', () => store.close());
 
   let address: string;
+  let realtime: Realtime;
   try {
-    await options.beforeListen?.({ app, store, broker: activeBroker });
+    realtime = await createRealtime({
+      app,
+      broker: activeBroker,
+      config,
+      logger,
+      serveClients: roles.includes('gateway'),
+    });
+    await options.beforeListen?.({ app, store, broker: activeBroker, realtime });
     address = await app.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {
     // Not through `shutdown`: a signal handler may be waiting on this very start-up.
@@ -143,6 +156,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     app,
     store,
     broker: activeBroker,
+    realtime,
     readiness,
     shutdown,
     url,

@@ -54,6 +54,26 @@ export const errorCatalogue = {
     status: 429,
     message: 'Too many requests; retry after the time given in Retry-After.',
   },
+  invalid_frame: {
+    status: 400,
+    message: 'The frame is not a JSON object with a valid `op`, or a field is invalid.',
+  },
+  unknown_op: {
+    status: 400,
+    message: 'The server does not know this op.',
+  },
+  auth_required: {
+    status: 401,
+    message: 'Authenticate first: send an `auth` frame or connect with a token.',
+  },
+  token_expired: {
+    status: 401,
+    message: 'The access token has expired; send a new one in an `auth` frame or reconnect.',
+  },
+  too_many_connections: {
+    status: 429,
+    message: 'A connection limit was reached; retry later.',
+  },
   internal_error: {
     status: 500,
     message: 'An unexpected error occurred; it has been logged with the request id.',

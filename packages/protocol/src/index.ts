@@ -1,4 +1,7 @@
-// Switchboard wire protocol: types, error catalogue and close codes shared by server and clients.
+// Switchboard wire protocol: frames, SSE framing, error catalogue and close codes shared by the
+// server and every client.
 export * from './errors.js';
 export * from './close-codes.js';
+export * from './frames.js';
+export * from './sse.js';
 export * from './version.js';

@@ -142,6 +142,36 @@ export const configKeys = {
     'Redis for cross-instance fan-out, presence and rate limits. Unset: in-memory broker (one instance).',
     'optional',
   ),
+  REALTIME_HISTORY_SIZE: spec(
+    int(0, 100_000).default(1000),
+    'an integer from 0 to 100000',
+    'Events kept per topic for resume (Last-Event-ID / resume op); older resume points get resync_required.',
+  ),
+  REALTIME_HISTORY_TTL_SECONDS: spec(
+    int(10, 30 * 24 * 3600).default(86_400),
+    'an integer number of seconds from 10 to 2592000',
+    'How long a topic keeps its history after its last event.',
+  ),
+  REALTIME_MAX_BUFFER_BYTES: spec(
+    int(16 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+    'an integer number of bytes from 16384 to 268435456',
+    'Outgoing bytes a connection may have queued; a slower client is closed with 4008 slow_consumer and resumes.',
+  ),
+  REALTIME_PING_INTERVAL_SECONDS: spec(
+    int(1, 300).default(30),
+    'an integer from 1 to 300',
+    'Server WebSocket ping and SSE `: ping` comment interval.',
+  ),
+  REALTIME_PONG_TIMEOUT_SECONDS: spec(
+    int(2, 600).default(60),
+    'an integer from 2 to 600',
+    'A WebSocket that has not answered a ping for this long is closed (4005 pong_timeout).',
+  ),
+  REALTIME_AUTH_TIMEOUT_SECONDS: spec(
+    int(1, 120).default(10),
+    'an integer from 1 to 120',
+    'How long a WebSocket may stay open without authenticating (first `auth` frame).',
+  ),
   PUBSUB_MODE: spec(
     z.enum(['perconv', 'global']).default('perconv'),
     'perconv or global',
@@ -172,6 +202,31 @@ export const configKeys = {
     'at least 32 characters',
     'HS256 key for the access tokens the server issues. Generated in embedded mode; required in production.',
     'generated',
+  ),
+  JWT_PUBLIC_KEY: spec(
+    optionalString(z.string().min(1)),
+    'a PEM public key (RS256 or ES256), or dev-placeholder',
+    'Verifies access tokens issued by an external identity provider. `dev-placeholder` turns on dev mode (the token is the user id), which is refused in production.',
+  ),
+  JWT_JWKS_URL: spec(
+    optionalString(
+      z
+        .string()
+        .trim()
+        .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v)),
+    ),
+    'an http(s) URL of a JSON Web Key Set',
+    'Verifies access tokens against the identity provider’s published keys (fetched and cached).',
+  ),
+  JWT_ISSUER: spec(
+    optionalString(z.string().min(1)),
+    'a non-empty string',
+    'If set, access tokens must carry this `iss`.',
+  ),
+  JWT_AUDIENCE: spec(
+    optionalString(z.string().min(1)),
+    'a non-empty string',
+    'If set, access tokens must carry this `aud`.',
   ),
   ADMIN_PASSWORD: spec(
     optionalString(z.string().min(8)),

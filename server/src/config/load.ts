@@ -163,6 +163,12 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     }
   }
 
+  if (parsed.NODE_ENV === 'production' && parsed.JWT_PUBLIC_KEY === 'dev-placeholder') {
+    throw new ConfigError([
+      'JWT_PUBLIC_KEY: dev-placeholder (dev mode: tokens are user ids) is refused in production; expected a PEM public key, or unset it',
+    ]);
+  }
+
   const instanceId =
     parsed.INSTANCE_ID ?? `${hostname().slice(0, 40)}-${randomBytes(3).toString('hex')}`;
 

@@ -1,0 +1,107 @@
+/**
+ * WebSocket frames: JSON text, one object per frame. Every client frame may carry `id`; the
+ * server's reply echoes it. Server pushes are `{ op: "event", topic, seq?, type, ... }`.
+ * `docs/protocol.md` documents every op, field and error code.
+ */
+import { z } from 'zod';
+
+/** Largest frame a client may send; larger ones close the socket with 1009. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Topic names: dot-separated segments of letters, digits and `_-:@`. */
+export const topicSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\w:@-]+(\.[\w:@-]+)*$/, 'a topic is dot-separated segments of letters, digits, _-:@');
+
+const frameId = z.union([z.string().max(64), z.number().int()]).optional();
+
+/** A position to resume from: the last seq the client saw on each topic. */
+export const positionsSchema = z.record(topicSchema, z.number().int().min(0));
+
+export const authFrame = z.object({ op: z.literal('auth'), id: frameId, token: z.string().min(1) });
+
+export const subscribeFrame = z.object({
+  op: z.literal('subscribe'),
+  id: frameId,
+  topics: z.array(topicSchema).min(1).max(100),
+  /** Resume each topic after this seq instead of starting live. */
+  positions: positionsSchema.optional(),
+});
+
+export const unsubscribeFrame = z.object({
+  op: z.literal('unsubscribe'),
+  id: frameId,
+  topics: z.array(topicSchema).min(1).max(100),
+});
+
+export const resumeFrame = z.object({
+  op: z.literal('resume'),
+  id: frameId,
+  positions: positionsSchema,
+});
+
+export const pingFrame = z.object({ op: z.literal('ping'), id: frameId });
+
+export const presenceFrame = z.object({
+  op: z.literal('presence'),
+  id: frameId,
+  userIds: z.array(z.string().min(1).max(200)).min(1).max(1000),
+  /** Also receive `presence.changed` events for these users from now on. */
+  watch: z.boolean().optional(),
+});
+
+/** The ops the realtime core itself understands; modules register more (e.g. `send`). */
+export const coreClientFrame = z.discriminatedUnion('op', [
+  authFrame,
+  subscribeFrame,
+  unsubscribeFrame,
+  resumeFrame,
+  pingFrame,
+  presenceFrame,
+]);
+export type CoreClientFrame = z.infer<typeof coreClientFrame>;
+
+/** Any client frame: an object with a string `op`. */
+export const anyClientFrame = z.looseObject({ op: z.string().min(1).max(64), id: frameId });
+export type AnyClientFrame = z.infer<typeof anyClientFrame>;
+
+/** An event as published: a JSON object with a `type` (`noun.pastTense`, e.g. `message.created`). */
+export const eventSchema = z.looseObject({
+  type: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.:-]+$/, 'an event type is letters, digits and . _ : -'),
+});
+export type RealtimeEvent = z.infer<typeof eventSchema>;
+
+/** A server push, as the client receives it. */
+export interface EventFrame extends RealtimeEvent {
+  op: 'event';
+  topic: string;
+  /** Position in the topic's history; absent for topics published without history. */
+  seq?: number;
+}
+
+/** Sent instead of events when history no longer covers a resume point: refetch, then go on. */
+export interface ResyncRequiredFrame {
+  op: 'resync_required';
+  topic: string;
+  /** The seq the client asked to resume after. */
+  from: number;
+  /** The newest seq now; subscribe from here after refetching state. */
+  latest: number;
+  reason: 'history_trimmed' | 'history_reset' | 'unknown_position';
+}
+
+export interface ErrorFrame {
+  op: 'error';
+  id?: string | number;
+  code: string;
+  message: string;
+}
+
+/** Server ops a client may receive besides replies, which echo the request's op. */
+export type ServerOp = 'event' | 'resync_required' | 'error' | 'pong';

@@ -1,0 +1,400 @@
+// The hub: local connections, reference-counted topic subscriptions on the broker, and gap-free
+// in-order delivery. It knows nothing about chat or the relay; they use its API.
+import { randomUUID } from 'node:crypto';
+import type { Broker, Delivery, HistoryOptions, HistoryPage } from '../broker/index.js';
+import type { Logger } from '../observability/index.js';
+import { Connection, type ConnectionSink, type OutgoingEvent } from './connection.js';
+import { encodeEvent, eventFrame, eventTypeOf } from './event-encoding.js';
+import { BROADCAST_TOPIC, userTopic } from './topics.js';
+
+export interface HubOptions {
+  broker: Broker;
+  logger: Logger;
+  /** History kept for every topic published through the hub (resume window). */
+  history: HistoryOptions;
+  /** Live events held for one connection while it replays history; over this it must resume. */
+  maxCatchUpEvents?: number;
+  /** Entries read from history per page while replaying. */
+  historyPageSize?: number;
+}
+
+export interface ConnectionChange {
+  kind: 'opened' | 'closed';
+  connection: Connection;
+  /** How many connections the user has on this node after the change. */
+  userConnections: number;
+}
+
+interface TopicState {
+  readonly subscribers: Set<Connection>;
+  /** Resolves once the broker delivers this topic to the node. */
+  ready: Promise<void>;
+}
+
+type HubEvent = { type: string } & Record<string, unknown>;
+
+function makeOutgoing(topic: string, seq: number | undefined, data: string): OutgoingEvent {
+  let frame: string | undefined;
+  let type: string | undefined;
+  return {
+    topic,
+    seq,
+    data,
+    wsFrame: () => (frame ??= eventFrame(topic, seq, data)),
+    type: () => (type ??= eventTypeOf(data)),
+  };
+}
+
+export class Hub {
+  private readonly connections = new Map<string, Connection>();
+  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly topics = new Map<string, TopicState>();
+  private readonly changeListeners = new Set<(change: ConnectionChange) => void>();
+  /** Concurrent identical history reads (a reconnect storm) share one broker call. */
+  private readonly historyReads = new Map<string, Promise<HistoryPage>>();
+  private readonly maxCatchUpEvents: number;
+  private readonly historyPageSize: number;
+  private readonly log: Logger;
+  private stopListening: Array<() => void> = [];
+
+  constructor(private readonly options: HubOptions) {
+    this.maxCatchUpEvents = options.maxCatchUpEvents ?? 10_000;
+    this.historyPageSize = options.historyPageSize ?? 500;
+    this.log = options.logger;
+  }
+
+  start(): void {
+    this.stopListening.push(
+      this.options.broker.onMessage((delivery) => this.onDelivery(delivery)),
+      this.options.broker.onStateChange((state) => {
+        if (state === 'up') this.repairAfterBrokerOutage();
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const stop of this.stopListening.splice(0)) stop();
+  }
+
+  // ---- connections ----------------------------------------------------------------------
+
+  /** Registers a connection; the caller then subscribes it (see `subscribeDefaults`). */
+  addConnection(userId: string, ip: string, sink: ConnectionSink): Connection {
+    const connection = new Connection(randomUUID(), userId, ip, sink);
+    this.connections.set(connection.id, connection);
+    let mine = this.byUser.get(userId);
+    if (!mine) this.byUser.set(userId, (mine = new Set()));
+    mine.add(connection);
+    this.emitChange({ kind: 'opened', connection, userConnections: mine.size });
+    return connection;
+  }
+
+  /** The topics every connection has: its user's own topic and the broadcast topic. */
+  defaultTopics(userId: string): string[] {
+    return [userTopic(userId), BROADCAST_TOPIC];
+  }
+
+  removeConnection(connection: Connection): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    this.connections.delete(connection.id);
+    for (const topic of connection.topics) this.detach(connection, topic);
+    connection.topics.clear();
+    connection.catchingUp.clear();
+    const mine = this.byUser.get(connection.userId);
+    mine?.delete(connection);
+    if (mine && mine.size === 0) this.byUser.delete(connection.userId);
+    this.emitChange({ kind: 'closed', connection, userConnections: mine?.size ?? 0 });
+  }
+
+  observeConnections(listener: (change: ConnectionChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  connectedCount(): number {
+    return this.connections.size;
+  }
+
+  userConnectionCount(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  /** Users with at least one connection on this node. */
+  localUsers(): IterableIterator<string> {
+    return this.byUser.keys();
+  }
+
+  allConnections(): IterableIterator<Connection> {
+    return this.connections.values();
+  }
+
+  // ---- subscriptions --------------------------------------------------------------------
+
+  /**
+   * Subscribes a connection. With a position for a topic, first replays what it missed after
+   * that seq (or sends `resync_required` when history no longer covers it); without one, starts
+   * live from the topic's current seq. Returns the position the client is now at per topic.
+   */
+  async subscribe(
+    connection: Connection,
+    topics: readonly string[],
+    positions: ReadonlyMap<string, number> = new Map(),
+  ): Promise<Record<string, number>> {
+    const fresh = topics.filter((t) => !connection.topics.has(t));
+    for (const topic of fresh) {
+      connection.topics.add(topic);
+      // Live events that arrive before the start position is known wait in the catch-up queue.
+      connection.catchingUp.set(topic, []);
+      this.attach(connection, topic);
+    }
+    await Promise.all(fresh.map((t) => this.topics.get(t)?.ready ?? Promise.resolve()));
+    const result: Record<string, number> = {};
+    await Promise.all(
+      topics.map(async (topic) => {
+        if (connection.closed || !connection.topics.has(topic)) return;
+        const from = positions.get(topic);
+        if (fresh.includes(topic)) {
+          await this.startTopic(connection, topic, from);
+        } else if (from !== undefined) {
+          await this.catchUp(connection, topic, from);
+        }
+        result[topic] = connection.positions.get(topic) ?? 0;
+      }),
+    );
+    return result;
+  }
+
+  async unsubscribe(connection: Connection, topics: readonly string[]): Promise<void> {
+    for (const topic of topics) {
+      if (!connection.topics.delete(topic)) continue;
+      connection.positions.delete(topic);
+      connection.catchingUp.delete(topic);
+      this.detach(connection, topic);
+    }
+    return Promise.resolve();
+  }
+
+  /** Replays every listed topic after the given seqs (the `resume` op). */
+  async resume(connection: Connection, positions: ReadonlyMap<string, number>): Promise<void> {
+    await Promise.all(
+      [...positions]
+        .filter(([topic]) => connection.topics.has(topic))
+        .map(([topic, from]) => this.catchUp(connection, topic, from)),
+    );
+  }
+
+  // ---- publishing (the in-process API modules use) --------------------------------------
+
+  /** Publishes an event to a topic on every node; returns its seq in the topic's history. */
+  async publish(topic: string, event: HubEvent): Promise<{ seq?: number }> {
+    return this.options.broker.publish(topic, encodeEvent(event), this.options.history);
+  }
+
+  /** Publishes one event to each user's own topic, encoding it once. */
+  async push(userIds: readonly string[], event: HubEvent): Promise<void> {
+    const data = encodeEvent(event);
+    await Promise.all(
+      userIds.map((id) => this.options.broker.publish(userTopic(id), data, this.options.history)),
+    );
+  }
+
+  /** Publishes an event to every connection on every node. */
+  async broadcast(event: HubEvent): Promise<{ seq?: number }> {
+    return this.publish(BROADCAST_TOPIC, event);
+  }
+
+  /** Closes every connection (shutdown), telling clients to reconnect elsewhere. */
+  closeAll(): void {
+    for (const connection of [...this.connections.values()]) {
+      connection.sink.close('going_away_reconnect');
+      this.removeConnection(connection);
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private emitChange(change: ConnectionChange): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.log.error({ err }, 'connection listener failed');
+      }
+    }
+  }
+
+  private attach(connection: Connection, topic: string): void {
+    let state = this.topics.get(topic);
+    if (!state) {
+      const subscribers = new Set<Connection>();
+      state = { subscribers, ready: Promise.resolve() };
+      this.topics.set(topic, state);
+      const created = state;
+      created.ready = this.options.broker.subscribe([topic]).catch((err: unknown) => {
+        // The broker re-subscribes wanted topics when it comes back; repair fills the gap.
+        this.log.warn({ err, topic }, 'broker subscribe failed; will recover on reconnect');
+      });
+    }
+    state.subscribers.add(connection);
+  }
+
+  private detach(connection: Connection, topic: string): void {
+    const state = this.topics.get(topic);
+    if (!state) return;
+    state.subscribers.delete(connection);
+    if (state.subscribers.size === 0) {
+      this.topics.delete(topic);
+      this.options.broker.unsubscribe([topic]).catch((err: unknown) => {
+        this.log.warn({ err, topic }, 'broker unsubscribe failed');
+      });
+    }
+  }
+
+  private async startTopic(connection: Connection, topic: string, from?: number): Promise<void> {
+    if (from !== undefined) {
+      await this.catchUp(connection, topic, from, true);
+      return;
+    }
+    // Live from now: the current head is the start position, so nothing after it can be missed.
+    let latest = 0;
+    try {
+      latest = (await this.readHistory(topic, Number.MAX_SAFE_INTEGER, 1)).latestSeq;
+    } catch (err) {
+      this.log.warn({ err, topic }, 'could not read the topic head; starting from live events');
+    }
+    const queued = connection.catchingUp.get(topic) ?? [];
+    connection.catchingUp.delete(topic);
+    connection.positions.set(topic, latest);
+    for (const event of queued) this.deliverTo(connection, event);
+  }
+
+  /** Replays history after `from`, then releases live events held meanwhile, in order. */
+  private async catchUp(
+    connection: Connection,
+    topic: string,
+    from: number,
+    alreadyHolding = false,
+  ): Promise<void> {
+    if (!alreadyHolding) {
+      if (connection.catchingUp.has(topic)) return; // a replay is already running
+      connection.catchingUp.set(topic, []);
+    }
+    let after = from;
+    try {
+      for (;;) {
+        const page = await this.readHistory(topic, after, this.historyPageSize);
+        if (connection.closed) return;
+        if (!page.complete) {
+          connection.sink.sendFrame({
+            op: 'resync_required',
+            topic,
+            from,
+            latest: page.latestSeq,
+            reason: after > page.latestSeq ? 'history_reset' : 'history_trimmed',
+          });
+          after = page.latestSeq;
+          break;
+        }
+        for (const entry of page.entries) {
+          if (!this.send(connection, makeOutgoing(topic, entry.seq, entry.data))) return;
+          after = entry.seq;
+        }
+        if (page.entries.length < this.historyPageSize) break;
+      }
+    } catch (err) {
+      this.log.warn({ err, topic }, 'history unavailable during resume');
+      connection.sink.close('internal_error', 'history unavailable; reconnect to resume');
+      this.removeConnection(connection);
+      return;
+    }
+    connection.positions.set(topic, Math.max(after, connection.positions.get(topic) ?? 0));
+    const queued = connection.catchingUp.get(topic) ?? [];
+    connection.catchingUp.delete(topic);
+    for (const event of queued) this.deliverTo(connection, event);
+  }
+
+  private readHistory(topic: string, after: number, limit: number): Promise<HistoryPage> {
+    const key = `${topic}\n${after}\n${limit}`;
+    let read = this.historyReads.get(key);
+    if (!read) {
+      read = this.options.broker.readHistory(topic, after, limit).finally(() => {
+        this.historyReads.delete(key);
+      });
+      this.historyReads.set(key, read);
+    }
+    return read;
+  }
+
+  private onDelivery(delivery: Delivery): void {
+    const state = this.topics.get(delivery.topic);
+    if (!state) return;
+    const event = makeOutgoing(delivery.topic, delivery.seq, delivery.data);
+    for (const connection of state.subscribers) this.deliverTo(connection, event);
+  }
+
+  private deliverTo(connection: Connection, event: OutgoingEvent): void {
+    if (connection.closed) return;
+    const held = connection.catchingUp.get(event.topic);
+    if (held) {
+      if (held.length >= this.maxCatchUpEvents) {
+        this.closeSlow(connection);
+        return;
+      }
+      held.push(event);
+      return;
+    }
+    if (event.seq !== undefined) {
+      const position = connection.positions.get(event.topic);
+      if (position !== undefined) {
+        if (event.seq <= position) return; // already delivered (history and live overlap)
+        if (event.seq > position + 1) {
+          // Something between was missed (a lost publish); fill it from history first.
+          const holding: OutgoingEvent[] = [event];
+          connection.catchingUp.set(event.topic, holding);
+          void this.catchUp(connection, event.topic, position, true);
+          return;
+        }
+      }
+    }
+    this.send(connection, event);
+  }
+
+  private send(connection: Connection, event: OutgoingEvent): boolean {
+    if (event.seq !== undefined) {
+      const position = connection.positions.get(event.topic);
+      if (position !== undefined && event.seq <= position) return true;
+    }
+    if (!connection.sink.sendEvent(event)) {
+      this.closeSlow(connection);
+      return false;
+    }
+    if (event.seq !== undefined) connection.positions.set(event.topic, event.seq);
+    return true;
+  }
+
+  private closeSlow(connection: Connection): void {
+    this.log.info(
+      {
+        connection: connection.id,
+        user: connection.userId,
+        buffered: connection.sink.bufferedBytes(),
+      },
+      'closing slow consumer; it will resume',
+    );
+    connection.sink.close('slow_consumer');
+    this.removeConnection(connection);
+  }
+
+  /** After a broker outage, pull what each topic may have missed from history. */
+  private repairAfterBrokerOutage(): void {
+    for (const [topic, state] of this.topics) {
+      for (const connection of state.subscribers) {
+        const position = connection.positions.get(topic);
+        if (position !== undefined && !connection.catchingUp.has(topic)) {
+          void this.catchUp(connection, topic, position);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// Realtime core: hub, topics, WebSocket and SSE transports, authentication. Knows nothing of chat
+// or the relay; they use its API (publish/push/broadcast, topic policies, ops).
+import type { FastifyInstance } from 'fastify';
+import type { Broker } from '../broker/index.js';
+import type { Config } from '../config/index.js';
+import { componentLogger, type Logger } from '../observability/index.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import { Hub } from './hub.js';
+import { OpRegistry } from './ops.js';
+import { registerSseTransport } from './sse-transport.js';
+import { TopicPolicies } from './topics.js';
+import { attachWebSocketTransport } from './ws-transport.js';
+
+export { AuthError, createAuthenticator } from './auth.js';
+export type { Authenticator, Identity } from './auth.js';
+export type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
+export { encodeEvent } from './event-encoding.js';
+export { Hub } from './hub.js';
+export type { ConnectionChange, HubOptions } from './hub.js';
+export { OpRegistry } from './ops.js';
+export type { OpHandler } from './ops.js';
+export { SSE_PATH } from './sse-transport.js';
+export {
+  BROADCAST_TOPIC,
+  presenceTopic,
+  TopicPolicies,
+  userTopic,
+  type TopicPolicy,
+} from './topics.js';
+export { WS_PATHS } from './ws-transport.js';
+
+export interface Realtime {
+  readonly hub: Hub;
+  readonly auth: Authenticator;
+  readonly policies: TopicPolicies;
+  readonly ops: OpRegistry;
+}
+
+export interface RealtimeOptions {
+  app: FastifyInstance;
+  broker: Broker;
+  config: Config;
+  logger: Logger;
+  /** Mount the WebSocket and SSE endpoints (the gateway role). */
+  serveClients: boolean;
+}
+
+export async function createRealtime(options: RealtimeOptions): Promise<Realtime> {
+  const { app, broker, config } = options;
+  const logger = componentLogger(options.logger, 'realtime');
+  const auth = await createAuthenticator(config);
+  if (auth.devMode) {
+    logger.warn('dev-mode authentication: any token is taken as the user id (never in production)');
+  }
+  const hub = new Hub({
+    broker,
+    logger: logger.child({ part: 'hub' }),
+    history: {
+      maxLength: config.REALTIME_HISTORY_SIZE,
+      ttlSeconds: config.REALTIME_HISTORY_TTL_SECONDS,
+    },
+  });
+  hub.start();
+  const policies = new TopicPolicies();
+  const ops = new OpRegistry();
+
+  if (options.serveClients) {
+    const common = {
+      app,
+      hub,
+      auth,
+      policies,
+      maxBufferBytes: config.REALTIME_MAX_BUFFER_BYTES,
+      pingIntervalMs: config.REALTIME_PING_INTERVAL_SECONDS * 1000,
+    };
+    const ws = attachWebSocketTransport({
+      ...common,
+      ops,
+      logger: logger.child({ part: 'ws' }),
+      pongTimeoutMs: config.REALTIME_PONG_TIMEOUT_SECONDS * 1000,
+      authTimeoutMs: config.REALTIME_AUTH_TIMEOUT_SECONDS * 1000,
+      perMessageDeflate: false,
+    });
+    const sse = registerSseTransport({ ...common, logger: logger.child({ part: 'sse' }) });
+    // Before Fastify waits for in-flight requests: streams never finish on their own.
+    app.addHook('preClose', (done) => {
+      ws.close();
+      sse.close();
+      hub.closeAll();
+      done();
+    });
+  }
+  app.addHook('onClose', (_instance, done) => {
+    hub.stop();
+    done();
+  });
+  return { hub, auth, policies, ops };
+}

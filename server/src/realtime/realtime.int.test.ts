@@ -1,0 +1,150 @@
+// The realtime core over real sockets: auth, live delivery, resume exactly-once, SSE resume.
+import { closeCodes } from '@switchboard/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../test-support/server.js';
+import { target } from '../test-support/services.js';
+import { connectWs } from '../test-support/ws-client.js';
+
+describe(`realtime gateway (${target})`, () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.stop());
+
+  it('authenticates with a bearer token and delivers pushes to the user topic', async () => {
+    const token = await t.token('alice');
+    const socket = await connectWs(`${t.wsUrl}/ws`, { authorization: `Bearer ${token}` });
+    // Subscribing is asynchronous after the handshake; a ping round-trip orders us after it.
+    await socket.request({ op: 'ping' });
+    await t.server.realtime.hub.push(['alice'], { type: 'email.new', data: { id: 1 } });
+    const event = await socket.next((f) => f.op === 'event');
+    expect(event).toMatchObject({
+      op: 'event',
+      topic: 'user.alice',
+      type: 'email.new',
+      data: { id: 1 },
+    });
+    expect(typeof event.seq).toBe('number');
+    socket.close();
+  });
+
+  it('accepts a first auth frame and refuses other ops before it', async () => {
+    const socket = await connectWs(`${t.wsUrl}/api/v1/ws`);
+    const early = await socket.request({ op: 'subscribe', topics: ['broadcast'] });
+    expect(early).toMatchObject({ op: 'error', code: 'auth_required' });
+    const auth = await socket.request({ op: 'auth', token: await t.token('bob') });
+    expect(auth).toMatchObject({ op: 'auth', success: true, userId: 'bob' });
+    socket.close();
+  });
+
+  it('closes with 4001 on a bad token in the auth frame, and refuses a bad handshake token', async () => {
+    const socket = await connectWs(`${t.wsUrl}/ws`);
+    socket.send({ op: 'auth', token: 'not.a.jwt' });
+    expect((await socket.closed).code).toBe(closeCodes.unauthorized.code);
+    await expect(connectWs(`${t.wsUrl}/ws?token=garbage`)).rejects.toThrow(/401/);
+  });
+
+  it('answers malformed frames and unknown ops with error frames, and stays up', async () => {
+    const socket = await connectWs(`${t.wsUrl}/ws?token=${await t.token('carol')}`);
+    socket.ws.send('{not json');
+    expect(await socket.next((f) => f.op === 'error')).toMatchObject({ code: 'invalid_frame' });
+    expect(await socket.request({ op: 'fly' })).toMatchObject({ op: 'error', code: 'unknown_op' });
+    expect(await socket.request({ op: 'ping' })).toMatchObject({ op: 'pong' });
+    socket.close();
+  });
+
+  it('refuses topics the user may not read', async () => {
+    const socket = await connectWs(`${t.wsUrl}/ws?token=${await t.token('dave')}`);
+    const reply = await socket.request({ op: 'subscribe', topics: ['user.erin'] });
+    expect(reply).toMatchObject({ op: 'error', code: 'forbidden' });
+    socket.close();
+  });
+
+  it('resumes after a reconnect with every missed event exactly once, in order', async () => {
+    const token = await t.token('frank', { topics: ['news.*'] });
+    const first = await connectWs(`${t.wsUrl}/ws?token=${token}`);
+    const sub = await first.request({ op: 'subscribe', topics: ['news.sports'] });
+    expect(sub).toMatchObject({ success: true });
+    const hub = t.server.realtime.hub;
+    for (let i = 1; i <= 5; i++) await hub.publish('news.sports', { type: 'score', n: i });
+    await first.next((f) => f.op === 'event' && f.n === 5);
+    const last = first.events('news.sports').at(-1)!.seq as number;
+    first.close();
+    await first.closed;
+
+    for (let i = 6; i <= 20; i++) await hub.publish('news.sports', { type: 'score', n: i });
+    const second = await connectWs(`${t.wsUrl}/ws?token=${token}`);
+    const resumed = await second.request({
+      op: 'subscribe',
+      topics: ['news.sports'],
+      positions: { 'news.sports': last },
+    });
+    expect(resumed).toMatchObject({ success: true });
+    await hub.publish('news.sports', { type: 'score', n: 21 });
+    await second.next((f) => f.op === 'event' && f.n === 21);
+    const got = second.events('news.sports').map((f) => f.n);
+    expect(got).toEqual(Array.from({ length: 16 }, (_, i) => i + 6));
+    second.close();
+  });
+
+  it('says resync_required when history no longer covers the resume point', async () => {
+    const token = await t.token('gina', { topics: ['old.*'] });
+    const hub = t.server.realtime.hub;
+    const total = t.config.REALTIME_HISTORY_SIZE + 5;
+    for (let i = 1; i <= total; i++) await hub.publish('old.topic', { type: 'tick', n: i });
+    const socket = await connectWs(`${t.wsUrl}/ws?token=${token}`);
+    await socket.request({ op: 'subscribe', topics: ['old.topic'], positions: { 'old.topic': 1 } });
+    const resync = await socket.next((f) => f.op === 'resync_required');
+    expect(resync).toMatchObject({
+      topic: 'old.topic',
+      from: 1,
+      latest: total,
+      reason: 'history_trimmed',
+    });
+    expect(socket.events('old.topic')).toEqual([]);
+    socket.close();
+  });
+
+  it('streams SSE with id cursors and resumes from Last-Event-ID without duplicates', async () => {
+    const token = await t.token('henry');
+    const hub = t.server.realtime.hub;
+    const read = async (headers: Record<string, string>, until: (text: string) => boolean) => {
+      const controller = new AbortController();
+      const res = await fetch(`${t.url}/api/v1/events/stream`, {
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        signal: controller.signal,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      expect(res.headers.get('x-accel-buffering')).toBe('no');
+      const reader = res.body!.getReader();
+      let text = '';
+      const decoder = new TextDecoder();
+      const deadline = Date.now() + 5000;
+      while (!until(text)) {
+        if (Date.now() > deadline) throw new Error(`stream so far: ${text}`);
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+      controller.abort();
+      return text;
+    };
+    const first = await read({}, (text) => text.includes('event: connected'));
+    expect(first.startsWith('retry: ')).toBe(true);
+    await hub.push(['henry'], { type: 'sync.started' });
+    await hub.push(['henry'], { type: 'sync.completed' });
+    const live = await read({}, (text) => text.includes('event: connected'));
+    // Resume from a cursor positioned after the first push: only the second comes back.
+    const lastId = /id: (.*)\nevent: connected/.exec(live)?.[1];
+    expect(lastId).toMatch(/user\.henry=\d+/);
+    const seq = Number(/user\.henry=(\d+)/.exec(lastId!)![1]);
+    const resumed = await read({ 'last-event-id': `user.henry=${seq - 1}` }, (text) =>
+      text.includes('event: connected'),
+    );
+    const events = [...resumed.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map((m) => m[1]);
+    expect(events).toEqual(['sync.completed', 'connected']);
+    expect(resumed).toContain(`id: user.henry=${seq}`);
+  });
+});

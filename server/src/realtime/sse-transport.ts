@@ -1,0 +1,169 @@
+// Server-Sent Events at GET /api/v1/events/stream: the authenticated user's own topic (plus the
+// broadcast topic and any `?topics=` it may read), `id:` cursors that resume through the
+// browser's Last-Event-ID, `: ping` comments and a `retry:` hint.
+import {
+  decodeCursor,
+  encodeCursor,
+  SSE_PING,
+  SSE_RETRY_MS,
+  sseEvent,
+  topicSchema,
+} from '@switchboard/protocol';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../http/index.js';
+import type { Logger } from '../observability/index.js';
+import { AuthError, type Authenticator } from './auth.js';
+import type { Connection, ConnectionSink } from './connection.js';
+import type { Hub } from './hub.js';
+import type { TopicPolicies } from './topics.js';
+
+export const SSE_PATH = '/api/v1/events/stream';
+
+export interface SseTransportOptions {
+  app: FastifyInstance;
+  hub: Hub;
+  auth: Authenticator;
+  policies: TopicPolicies;
+  logger: Logger;
+  maxBufferBytes: number;
+  pingIntervalMs: number;
+  /** Decides whether a stream may open (limits, allow/deny lists); a string is the reason. */
+  admit?: (request: FastifyRequest) => string | undefined;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  const query = request.query as Record<string, unknown>;
+  return typeof query.token === 'string' ? query.token : undefined;
+}
+
+export function registerSseTransport(options: SseTransportOptions): { close(): void } {
+  const { app, hub, auth, policies } = options;
+  const streams = new Set<{
+    connection: Connection;
+    write(chunk: string): void;
+    end(reason: string): void;
+  }>();
+
+  app.get(SSE_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
+    const refusal = options.admit?.(request);
+    if (refusal) throw new AppError('too_many_connections', refusal);
+    const token = bearer(request);
+    if (!token)
+      throw new AppError(
+        'unauthorized',
+        'Send the access token as Authorization: Bearer or ?token=',
+      );
+    const identity = await auth.verify(token).catch((err: unknown) => {
+      const expired = err instanceof AuthError && err.reason === 'expired';
+      throw new AppError(expired ? 'token_expired' : 'unauthorized', (err as Error).message);
+    });
+
+    const query = request.query as Record<string, unknown>;
+    const extra = typeof query.topics === 'string' && query.topics ? query.topics.split(',') : [];
+    for (const topic of extra) {
+      if (!topicSchema.safeParse(topic).success) {
+        throw new AppError(
+          'invalid_request',
+          `topics: "${topic.slice(0, 100)}" is not a topic name`,
+        );
+      }
+      if (!(await policies.allows(identity.userId, topic, identity.grant))) {
+        throw new AppError('forbidden', `not allowed to subscribe to ${topic}`);
+      }
+    }
+    const topics = [...new Set([...hub.defaultTopics(identity.userId), ...extra])];
+
+    const lastEventId =
+      (request.headers['last-event-id'] as string | undefined) ??
+      (typeof query.lastEventId === 'string' ? query.lastEventId : undefined);
+    let positions = new Map<string, number>();
+    if (lastEventId) {
+      const decoded = decodeCursor(lastEventId);
+      if (!decoded) {
+        throw new AppError('invalid_request', 'Last-Event-ID is not a cursor this server issued');
+      }
+      positions = new Map([...decoded].filter(([topic]) => topics.includes(topic)));
+    }
+
+    const raw = reply.raw;
+    reply.hijack();
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': request.id,
+    });
+    raw.socket?.setNoDelay(true);
+    raw.write(`retry: ${SSE_RETRY_MS}\n\n`);
+
+    // Assigned right after the sink exists; the sink reads it only once events flow.
+    // eslint-disable-next-line prefer-const
+    let connection: Connection | undefined;
+    const cursorWith = (topic: string, seq: number | undefined) => {
+      const current = new Map(connection?.positions ?? []);
+      if (seq !== undefined) current.set(topic, seq);
+      return encodeCursor(current);
+    };
+    let ended = false;
+    const sink: ConnectionSink = {
+      transport: 'sse',
+      sendEvent(event) {
+        if (raw.writableLength > options.maxBufferBytes) return false;
+        raw.write(sseEvent(event.type(), event.wsFrame(), cursorWith(event.topic, event.seq)));
+        return true;
+      },
+      sendFrame(frame) {
+        if (raw.writableLength > options.maxBufferBytes) return false;
+        const op = typeof frame.op === 'string' ? frame.op : 'message';
+        raw.write(sseEvent(op, JSON.stringify(frame)));
+        return true;
+      },
+      bufferedBytes: () => raw.writableLength,
+      close(name, message) {
+        if (ended) return;
+        ended = true;
+        raw.end(sseEvent('close', JSON.stringify({ op: 'close', reason: name, message })));
+      },
+    };
+    connection = hub.addConnection(identity.userId, request.ip, sink);
+    const stream = {
+      connection,
+      write: (chunk: string) => raw.write(chunk),
+      end: (reason: string) => sink.close('going_away_reconnect', reason),
+    };
+    streams.add(stream);
+    const cleanup = () => {
+      streams.delete(stream);
+      if (connection) hub.removeConnection(connection);
+    };
+    raw.on('close', cleanup);
+    await hub.subscribe(connection, topics, positions);
+    if (!connection.closed) {
+      raw.write(
+        sseEvent(
+          'connected',
+          JSON.stringify({ op: 'connected', userId: identity.userId, topics }),
+          encodeCursor(connection.positions),
+        ),
+      );
+    }
+  });
+
+  // One timer for every stream: a comment keeps proxies from closing idle connections.
+  const ping = setInterval(() => {
+    for (const stream of streams) {
+      if (stream.connection.sink.bufferedBytes() <= options.maxBufferBytes) stream.write(SSE_PING);
+    }
+  }, options.pingIntervalMs);
+  ping.unref();
+
+  return {
+    close() {
+      clearInterval(ping);
+      for (const stream of [...streams]) stream.end('server shutting down; reconnect elsewhere');
+    },
+  };
+}

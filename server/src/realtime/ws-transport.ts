@@ -1,0 +1,396 @@
+// WebSocket transport (`ws`) at /ws and /api/v1/ws: handshake auth (header, ?token=, or a first
+// `auth` frame), core ops, module ops, heartbeats and bounded outgoing buffers.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  anyClientFrame,
+  closeCodes,
+  coreClientFrame,
+  errorCatalogue,
+  MAX_FRAME_BYTES,
+  type CloseCodeName,
+  type ErrorCode,
+} from '@switchboard/protocol';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Logger } from '../observability/index.js';
+import { AuthError, type Authenticator, type Identity } from './auth.js';
+import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
+import type { Hub } from './hub.js';
+import type { OpRegistry } from './ops.js';
+import type { TopicPolicies } from './topics.js';
+
+export const WS_PATHS = ['/ws', '/api/v1/ws'];
+
+export interface WsTransportOptions {
+  app: FastifyInstance;
+  hub: Hub;
+  auth: Authenticator;
+  policies: TopicPolicies;
+  ops: OpRegistry;
+  logger: Logger;
+  maxBufferBytes: number;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  authTimeoutMs: number;
+  perMessageDeflate: boolean;
+  /** Client frames allowed per second (burst is twice this). */
+  framesPerSecond?: number;
+  /** Decides whether a handshake may proceed (limits, allow/deny lists); a string is the reason. */
+  admit?: (request: IncomingMessage, ip: string) => string | undefined;
+}
+
+interface SocketState {
+  identity?: Identity;
+  connection?: Connection;
+  lastPong: number;
+  tokens: number;
+  lastRefill: number;
+  badFrames: number;
+  expiryTimer?: NodeJS.Timeout;
+  authTimer?: NodeJS.Timeout;
+}
+
+const wsBuffers = new WeakMap<OutgoingEvent, Buffer>();
+
+/** The frame as bytes, converted once per delivery and shared by every socket. */
+function frameBytes(event: OutgoingEvent): Buffer {
+  let bytes = wsBuffers.get(event);
+  if (!bytes) wsBuffers.set(event, (bytes = Buffer.from(event.wsFrame())));
+  return bytes;
+}
+
+function rawText(raw: RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  return Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
+}
+
+function close(socket: WebSocket, name: CloseCodeName, message?: string): void {
+  const { code, reason } = closeCodes[name];
+  // Close reasons are limited to 123 bytes.
+  socket.close(code, (message ?? reason).slice(0, 120));
+}
+
+function tokenFromRequest(request: IncomingMessage, url: URL): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  return url.searchParams.get('token') ?? undefined;
+}
+
+export function attachWebSocketTransport(options: WsTransportOptions): { close(): void } {
+  const { hub, auth, policies, ops, logger } = options;
+  const framesPerSecond = options.framesPerSecond ?? 100;
+  const states = new Map<WebSocket, SocketState>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: options.perMessageDeflate,
+    clientTracking: false,
+  });
+
+  function reply(socket: WebSocket, frame: Record<string, unknown>): void {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  function replyError(socket: WebSocket, code: ErrorCode, message?: string, id?: unknown): void {
+    const frame: Record<string, unknown> = {
+      op: 'error',
+      code,
+      message: message ?? errorCatalogue[code].message,
+    };
+    if (id !== undefined) frame.id = id;
+    reply(socket, frame);
+  }
+
+  function makeSink(socket: WebSocket): ConnectionSink {
+    return {
+      transport: 'ws',
+      sendEvent(event) {
+        if (socket.bufferedAmount > options.maxBufferBytes) return false;
+        socket.send(frameBytes(event), { binary: false });
+        return true;
+      },
+      sendFrame(frame) {
+        if (socket.bufferedAmount > options.maxBufferBytes) return false;
+        socket.send(JSON.stringify(frame));
+        return true;
+      },
+      bufferedBytes: () => socket.bufferedAmount,
+      close: (name, message) => close(socket, name, message),
+    };
+  }
+
+  async function authenticate(
+    socket: WebSocket,
+    state: SocketState,
+    identity: Identity,
+    ip: string,
+  ) {
+    if (state.connection) {
+      // A new token for the same user refreshes the session without reconnecting.
+      if (identity.userId !== state.identity?.userId) {
+        close(socket, 'unauthorized', 'a connection cannot change user');
+        return;
+      }
+      state.identity = identity;
+      scheduleExpiry(socket, state);
+      return;
+    }
+    clearTimeout(state.authTimer);
+    state.identity = identity;
+    scheduleExpiry(socket, state);
+    const connection = hub.addConnection(identity.userId, ip, makeSink(socket));
+    state.connection = connection;
+    await hub.subscribe(connection, hub.defaultTopics(identity.userId));
+  }
+
+  function scheduleExpiry(socket: WebSocket, state: SocketState): void {
+    clearTimeout(state.expiryTimer);
+    const expiresAt = state.identity?.expiresAt;
+    if (expiresAt === undefined) return;
+    const ms = expiresAt * 1000 - Date.now();
+    // setTimeout cannot wait longer than ~24.8 days; such tokens are checked on the next refresh.
+    if (ms < 2 ** 31 - 1) {
+      state.expiryTimer = setTimeout(() => close(socket, 'token_expired'), Math.max(0, ms));
+      state.expiryTimer.unref();
+    }
+  }
+
+  function allowFrame(state: SocketState): boolean {
+    const now = Date.now();
+    state.tokens = Math.min(
+      framesPerSecond * 2,
+      state.tokens + ((now - state.lastRefill) / 1000) * framesPerSecond,
+    );
+    state.lastRefill = now;
+    if (state.tokens < 1) return false;
+    state.tokens -= 1;
+    return true;
+  }
+
+  async function handleFrame(
+    socket: WebSocket,
+    state: SocketState,
+    raw: RawData,
+    isBinary: boolean,
+    ip: string,
+  ) {
+    if (!allowFrame(state)) {
+      close(socket, 'rate_limited');
+      return;
+    }
+    let parsed: unknown;
+    try {
+      if (isBinary) throw new Error('binary frames are not supported');
+      parsed = JSON.parse(rawText(raw));
+    } catch {
+      badFrame(socket, state, 'frames are JSON text');
+      return;
+    }
+    const frame = anyClientFrame.safeParse(parsed);
+    if (!frame.success) {
+      badFrame(socket, state, 'a frame is a JSON object with a string `op`');
+      return;
+    }
+    const { op, id } = frame.data;
+    const base = id === undefined ? { op } : { op, id };
+
+    if (op === 'ping') {
+      reply(socket, { ...base, op: 'pong' });
+      return;
+    }
+    const core = coreClientFrame.safeParse(parsed);
+    if (op === 'auth') {
+      if (!core.success || core.data.op !== 'auth') {
+        replyError(socket, 'invalid_frame', 'auth needs a `token`', id);
+        return;
+      }
+      try {
+        const identity = await auth.verify(core.data.token);
+        await authenticate(socket, state, identity, ip);
+        reply(socket, { ...base, success: true, userId: identity.userId });
+      } catch (err) {
+        const expired = err instanceof AuthError && err.reason === 'expired';
+        reply(socket, {
+          ...base,
+          success: false,
+          code: expired ? 'token_expired' : 'unauthorized',
+          message: err instanceof Error ? err.message : 'authentication failed',
+        });
+        if (!state.connection) close(socket, expired ? 'token_expired' : 'unauthorized');
+      }
+      return;
+    }
+    const connection = state.connection;
+    if (!connection) {
+      replyError(socket, 'auth_required', undefined, id);
+      return;
+    }
+    if (core.success) {
+      const f = core.data;
+      switch (f.op) {
+        case 'subscribe': {
+          const denied: string[] = [];
+          for (const topic of f.topics) {
+            if (!(await policies.allows(connection.userId, topic, state.identity?.grant)))
+              denied.push(topic);
+          }
+          if (denied.length > 0) {
+            replyError(socket, 'forbidden', `not allowed to subscribe to ${denied.join(', ')}`, id);
+            return;
+          }
+          const positions = await hub.subscribe(
+            connection,
+            f.topics,
+            new Map(Object.entries(f.positions ?? {})),
+          );
+          reply(socket, { ...base, success: true, positions });
+          return;
+        }
+        case 'unsubscribe':
+          await hub.unsubscribe(connection, f.topics);
+          reply(socket, { ...base, success: true });
+          return;
+        case 'resume':
+          await hub.resume(connection, new Map(Object.entries(f.positions)));
+          reply(socket, { ...base, success: true });
+          return;
+        default:
+          break;
+      }
+    }
+    const handler = ops.get(op);
+    if (handler) {
+      const result = await handler(connection, frame.data);
+      reply(socket, { ...base, success: true, ...(result ?? {}) });
+      return;
+    }
+    if (op === 'subscribe' || op === 'unsubscribe' || op === 'resume') {
+      replyError(
+        socket,
+        'invalid_frame',
+        core.success ? undefined : core.error.issues[0]?.message,
+        id,
+      );
+      return;
+    }
+    replyError(socket, 'unknown_op', `unknown op: ${op.slice(0, 64)}`, id);
+  }
+
+  function badFrame(socket: WebSocket, state: SocketState, message: string): void {
+    state.badFrames += 1;
+    if (state.badFrames > 10) {
+      close(socket, 'invalid_frame', 'too many invalid frames');
+      return;
+    }
+    replyError(socket, 'invalid_frame', message);
+  }
+
+  function onConnection(socket: WebSocket, identity: Identity | undefined, ip: string) {
+    const state: SocketState = {
+      lastPong: Date.now(),
+      tokens: framesPerSecond * 2,
+      lastRefill: Date.now(),
+      badFrames: 0,
+    };
+    states.set(socket, state);
+    socket.on('pong', () => {
+      state.lastPong = Date.now();
+    });
+    // Frames are handled one at a time per socket, so replies keep the order of requests.
+    let queue = Promise.resolve();
+    socket.on('message', (raw, isBinary) => {
+      queue = queue
+        .then(() => handleFrame(socket, state, raw, isBinary, ip))
+        .catch((err: unknown) => {
+          logger.error({ err }, 'frame handler failed');
+          replyError(socket, 'internal_error');
+        });
+    });
+    socket.on('error', (err) => {
+      // Oversized frames surface here before the close; ws then closes with 1009.
+      logger.debug({ err: err.message }, 'websocket error');
+    });
+    socket.on('close', () => {
+      states.delete(socket);
+      clearTimeout(state.expiryTimer);
+      clearTimeout(state.authTimer);
+      if (state.connection) hub.removeConnection(state.connection);
+    });
+    if (identity) {
+      queue = queue
+        .then(() => authenticate(socket, state, identity, ip))
+        .catch((err: unknown) => {
+          logger.error({ err }, 'subscribing a new connection failed');
+          close(socket, 'internal_error');
+        });
+    } else {
+      state.authTimer = setTimeout(() => close(socket, 'auth_timeout'), options.authTimeoutMs);
+      state.authTimer.unref();
+    }
+  }
+
+  function rejectHandshake(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Bad Request'}\r\n` +
+        'Content-Type: application/json\r\nConnection: close\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!WS_PATHS.includes(url.pathname)) {
+      rejectHandshake(socket, 404, 'not_found', `No WebSocket endpoint at ${url.pathname}`);
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    const refusal = options.admit?.(request, ip);
+    if (refusal) {
+      rejectHandshake(socket, 429, 'too_many_connections', refusal);
+      return;
+    }
+    const token = tokenFromRequest(request, url);
+    const proceed = (identity: Identity | undefined) =>
+      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, identity, ip));
+    if (!token) {
+      proceed(undefined);
+      return;
+    }
+    auth.verify(token).then(proceed, (err: unknown) => {
+      const expired = err instanceof AuthError && err.reason === 'expired';
+      rejectHandshake(
+        socket,
+        401,
+        expired ? 'token_expired' : 'unauthorized',
+        err instanceof Error ? err.message : 'authentication failed',
+      );
+    });
+  };
+  options.app.server.on('upgrade', onUpgrade);
+
+  // One timer for every socket: ping those that answered, close those that did not.
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const [socket, state] of states) {
+      if (now - state.lastPong > options.pongTimeoutMs) {
+        close(socket, 'pong_timeout');
+        socket.terminate();
+        continue;
+      }
+      socket.ping();
+    }
+  }, options.pingIntervalMs);
+  heartbeat.unref();
+
+  return {
+    close() {
+      clearInterval(heartbeat);
+      options.app.server.off('upgrade', onUpgrade);
+      for (const socket of states.keys()) close(socket, 'going_away_reconnect');
+      wss.close();
+    },
+  };
+}
