@@ -24,7 +24,7 @@ export function connectWs(url: string, headers: Record<string, string> = {}): Pr
   const frames: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   ws.on('message', (data) => {
-    frames.push(JSON.parse(String(data)) as Record<string, unknown>);
+    frames.push(JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>);
     for (const w of waiters.splice(0)) w();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
