@@ -19,6 +19,7 @@ import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js'
 import type { Hub } from './hub.js';
 import type { OpRegistry } from './ops.js';
 import type { TopicPolicies } from './topics.js';
+import { rawSocketOf, textFrame, writeFrame } from './ws-frame-writer.js';
 
 export const WS_PATHS = ['/ws', '/api/v1/ws'];
 
@@ -51,13 +52,13 @@ interface SocketState {
   authTimer?: NodeJS.Timeout;
 }
 
-const wsBuffers = new WeakMap<OutgoingEvent, Buffer>();
+const wsFrames = new WeakMap<OutgoingEvent, Buffer>();
 
-/** The frame as bytes, converted once per delivery and shared by every socket. */
+/** The complete WebSocket frame, built once per delivery and shared by every socket. */
 function frameBytes(event: OutgoingEvent): Buffer {
-  let bytes = wsBuffers.get(event);
-  if (!bytes) wsBuffers.set(event, (bytes = Buffer.from(event.wsFrame())));
-  return bytes;
+  let frame = wsFrames.get(event);
+  if (!frame) wsFrames.set(event, (frame = textFrame(Buffer.from(event.wsFrame()))));
+  return frame;
 }
 
 function rawText(raw: RawData): string {
@@ -107,7 +108,10 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       transport: 'ws',
       sendEvent(event) {
         if (socket.bufferedAmount > options.maxBufferBytes) return false;
-        socket.send(frameBytes(event), { binary: false });
+        if (socket.readyState !== socket.OPEN) return true; // closing: it will resume elsewhere
+        const raw = rawSocketOf(socket);
+        if (raw) writeFrame(raw, frameBytes(event));
+        else socket.send(event.wsFrame());
         return true;
       },
       sendFrame(frame) {
