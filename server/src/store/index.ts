@@ -4,4 +4,4 @@ export type { Database, Store, StoreOptions } from './database.js';
 export { MIGRATION_LOCK_KEY, migrationsFolder, rowsOf, runMigrations } from './migrate.js';
 export type { MigrationResult } from './migrate.js';
 export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
-export { core } from './schema.js';
+export { apiKeys, core } from './schema.js';
