@@ -172,6 +172,16 @@ export const configKeys = {
     'an integer from 1 to 120',
     'How long a WebSocket may stay open without authenticating (first `auth` frame).',
   ),
+  PRESENCE_LEASE_SECONDS: spec(
+    int(2, 300).default(20),
+    'an integer from 2 to 300',
+    'A node that has not renewed its presence lease for this long is taken as dead: its users go offline (within this plus at most 5 s).',
+  ),
+  NODE_LEASE_SECONDS: spec(
+    int(2, 300).default(15),
+    'an integer from 2 to 300',
+    'How long a node stays listed in `GET /api/v1/nodes` without renewing its entry (renewed every third of this).',
+  ),
   PUBSUB_MODE: spec(
     z.enum(['perconv', 'global']).default('perconv'),
     'perconv or global',
