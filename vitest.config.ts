@@ -11,7 +11,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'server/src/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'server/src/**/*.test.ts', 'e2e/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 30_000,
