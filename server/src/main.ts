@@ -134,6 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       config,
       logger,
       serveClients: roles.includes('gateway'),
+      roles,
     });
     await options.beforeListen?.({ app, store, broker: activeBroker, realtime });
     address = await app.listen({ host: config.HOST, port: config.PORT });

@@ -7,6 +7,10 @@ import { componentLogger, type Logger } from '../observability/index.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { Hub } from './hub.js';
 import { OpRegistry } from './ops.js';
+import type { NodeRegistry } from './nodes.js';
+import type { Presence } from './presence.js';
+import { createPresenceModule } from './presence-module.js';
+import type { OperatorAuth } from './presence-routes.js';
 import { registerSseTransport } from './sse-transport.js';
 import { TopicPolicies } from './topics.js';
 import { attachWebSocketTransport } from './ws-transport.js';
@@ -17,7 +21,17 @@ export type { Connection, ConnectionSink, OutgoingEvent } from './connection.js'
 export { encodeEvent } from './event-encoding.js';
 export { Hub } from './hub.js';
 export type { ConnectionChange, HubOptions } from './hub.js';
-export { OpRegistry } from './ops.js';
+export { OpError, OpRegistry } from './ops.js';
+export type { NodeInfo, NodeRegistry } from './nodes.js';
+export { Presence } from './presence.js';
+export type { PresenceChangedEvent } from './presence.js';
+export {
+  NODES_PATH,
+  PRESENCE_PATH,
+  type OperatorAuth,
+  type PresenceEntry,
+} from './presence-routes.js';
+export type { PresenceState } from './presence-store.js';
 export type { OpHandler } from './ops.js';
 export { SSE_PATH } from './sse-transport.js';
 export {
@@ -34,6 +48,12 @@ export interface Realtime {
   readonly auth: Authenticator;
   readonly policies: TopicPolicies;
   readonly ops: OpRegistry;
+  /** Who is online across every node (query, onlineUsers, isOnline). */
+  readonly presence: Presence;
+  /** Live nodes of the deployment. */
+  readonly nodes: NodeRegistry;
+  /** Replaces the operator check of `GET /api/v1/nodes` (X-Admin-Password by default). */
+  readonly useOperatorAuth: (check: OperatorAuth) => void;
 }
 
 export interface RealtimeOptions {
@@ -43,6 +63,8 @@ export interface RealtimeOptions {
   logger: Logger;
   /** Mount the WebSocket and SSE endpoints (the gateway role). */
   serveClients: boolean;
+  /** The roles this process runs, as announced in the node registry; config.ROLES by default. */
+  roles?: readonly string[];
 }
 
 export async function createRealtime(options: RealtimeOptions): Promise<Realtime> {
@@ -94,5 +116,14 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
     hub.stop();
     done();
   });
-  return { hub, auth, policies, ops };
+  const { presence, nodes, useOperatorAuth } = await createPresenceModule({
+    app,
+    hub,
+    auth,
+    ops,
+    config,
+    logger,
+    roles: options.roles ?? config.ROLES,
+  });
+  return { hub, auth, policies, ops, presence, nodes, useOperatorAuth };
 }

@@ -1,5 +1,5 @@
 // Client ops beyond the core's own: modules register handlers (e.g. chat's `send`, `typing`).
-import type { AnyClientFrame } from '@switchboard/protocol';
+import { errorCatalogue, type AnyClientFrame, type ErrorCode } from '@switchboard/protocol';
 import type { Connection } from './connection.js';
 
 /** Returns the reply's fields (merged into `{ op, id, success: true }`), or nothing. */
@@ -27,5 +27,16 @@ export class OpRegistry {
 
   get(op: string): OpHandler | undefined {
     return this.handlers.get(op);
+  }
+}
+
+/** Thrown by an op handler to answer `{ op: "error", id, code, message }` instead of success. */
+export class OpError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+  ) {
+    super(message ?? errorCatalogue[code].message);
+    this.name = 'OpError';
   }
 }

@@ -17,7 +17,7 @@ import type { Logger } from '../observability/index.js';
 import { AuthError, type Authenticator, type Identity } from './auth.js';
 import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
 import type { Hub } from './hub.js';
-import type { OpRegistry } from './ops.js';
+import { OpError, type OpRegistry } from './ops.js';
 import type { TopicPolicies } from './topics.js';
 import { rawSocketOf, textFrame, writeFrame } from './ws-frame-writer.js';
 
@@ -265,7 +265,14 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     }
     const handler = ops.get(op);
     if (handler) {
-      const result = await handler(connection, frame.data);
+      let result: Record<string, unknown> | void;
+      try {
+        result = await handler(connection, frame.data);
+      } catch (err) {
+        if (!(err instanceof OpError)) throw err;
+        replyError(socket, err.code, err.message, id);
+        return;
+      }
       reply(socket, { ...base, success: true, ...(result ?? {}) });
       return;
     }
