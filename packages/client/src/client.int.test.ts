@@ -1,0 +1,503 @@
+// The client against a real in-process server: connect and receive, requests, reconnects while
+// events keep coming (exactly once, in order), gaps filled by resume, resync_required, token
+// refresh and refusal, backoff, app-level ping, and SSE resuming with Last-Event-ID.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { freePort, waitFor } from '../../../server/src/test-support/processes.js';
+import { startTestServer, type TestServer } from '../../../server/src/test-support/server.js';
+import { target } from '../../../server/src/test-support/services.js';
+import type {
+  ClientEvent,
+  Clock,
+  FetchLike,
+  ResyncInfo,
+  StateChange,
+  SwitchboardClient,
+} from './index.js';
+import { ClientError, createClient } from './index.js';
+import { createNodeClient, NodeWebSocket } from './node.js';
+
+const HISTORY = 300;
+const fast = { initialDelayMs: 5, maxDelayMs: 50 };
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const until = (what: string, condition: () => boolean, timeoutMs = 15_000) =>
+  waitFor(what, () => Promise.resolve(condition() ? true : undefined), {
+    timeoutMs,
+    intervalMs: 5,
+  });
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+/** A WebSocket proxy in front of the server that can drop frames either way. */
+interface Proxy {
+  url: string;
+  /** Client ops forwarded upstream, in order. */
+  upOps: string[];
+  close(): Promise<void>;
+}
+
+async function startProxy(
+  upstream: string,
+  rules: {
+    dropDown?: (frame: Record<string, unknown>) => boolean;
+    dropUp?: (frame: Record<string, unknown>, connection: number) => boolean;
+  },
+): Promise<Proxy> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(wss, 'listening');
+  const upOps: string[] = [];
+  const sockets = new Set<WebSocket>();
+  let connections = 0;
+  wss.on('connection', (client, request) => {
+    const index = connections++;
+    const up = new WebSocket(`${upstream}${request.url ?? '/'}`);
+    sockets.add(client).add(up);
+    const early: string[] = [];
+    up.on('open', () => early.splice(0).forEach((text) => up.send(text)));
+    client.on('message', (data) => {
+      const text = (data as Buffer).toString('utf8');
+      const frame = JSON.parse(text) as Record<string, unknown>;
+      if (rules.dropUp?.(frame, index)) return;
+      upOps.push(String(frame.op));
+      if (up.readyState === WebSocket.OPEN) up.send(text);
+      else early.push(text);
+    });
+    up.on('message', (data) => {
+      const text = (data as Buffer).toString('utf8');
+      if (!rules.dropDown?.(JSON.parse(text) as Record<string, unknown>)) client.send(text);
+    });
+    up.on('close', (code, reason) => {
+      if (code === 1005 || code === 1006) client.terminate();
+      else client.close(code, reason.toString());
+    });
+    client.on('close', () => up.close());
+    up.on('error', () => client.terminate());
+    client.on('error', () => up.terminate());
+  });
+  return {
+    url: `http://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+    upOps,
+    async close() {
+      for (const socket of sockets) socket.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function recordStates(client: SwitchboardClient): StateChange[] {
+  const states: StateChange[] = [];
+  client.onState((change) => states.push(change));
+  return states;
+}
+
+describe(`client SDK against a real server (${target})`, () => {
+  let t: TestServer;
+  const clients: SwitchboardClient[] = [];
+  const track = (client: SwitchboardClient) => {
+    clients.push(client);
+    return client;
+  };
+  beforeAll(async () => {
+    t = await startTestServer({ env: { REALTIME_HISTORY_SIZE: String(HISTORY) } });
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await t?.stop();
+  });
+
+  it('connects, receives topic and user events, and correlates requests with replies', async () => {
+    const client = track(
+      createNodeClient({ url: t.url, getToken: () => t.token('ann', { topics: ['news.*'] }) }),
+    );
+    const states = recordStates(client);
+    await client.connect();
+    expect(client.state).toBe('open');
+    expect(states).toEqual([
+      { state: 'connecting', attempt: 0 },
+      { state: 'open', userId: 'ann' },
+    ]);
+    const news: ClientEvent[] = [];
+    const mail: Array<ClientEvent<{ subject: string }>> = [];
+    const everything: ClientEvent[] = [];
+    await client.subscribe('news.a', (event) => news.push(event));
+    client.on<{ subject: string }>('email.new', (event) => mail.push(event));
+    client.on('*', (event) => everything.push(event));
+
+    await t.server.realtime.hub.publish('news.a', { type: 'score', n: 1 });
+    await t.server.realtime.hub.push(['ann'], { type: 'email.new', subject: 'hi' });
+    await until('both events', () => everything.length === 2);
+    expect(news).toEqual([{ topic: 'news.a', seq: expect.any(Number), type: 'score', n: 1 }]);
+    expect(mail).toEqual([
+      { topic: 'user.ann', seq: expect.any(Number), type: 'email.new', subject: 'hi' },
+    ]);
+    expect(client.positions()).toMatchObject({ 'news.a': news[0]!.seq, 'user.ann': mail[0]!.seq });
+
+    expect(await client.request('ping')).toMatchObject({ op: 'pong' });
+    await expect(client.request('fly')).rejects.toMatchObject({ code: 'unknown_op' });
+    await expect(client.subscribe('user.someone-else', () => undefined)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(client.subscribe('not a topic', () => undefined)).rejects.toBeInstanceOf(
+      ClientError,
+    );
+
+    // After unsubscribing, the topic's events no longer reach its handler.
+    await client.unsubscribe('news.a');
+    await t.server.realtime.hub.publish('news.a', { type: 'score', n: 2 });
+    await t.server.realtime.hub.push(['ann'], { type: 'email.new', subject: 'after' });
+    await until('the later mail', () => mail.length === 2);
+    expect(news).toHaveLength(1);
+    client.close();
+    expect(client.state).toBe('closed');
+  });
+
+  it('[exactly-once] reconnects after the server drops every socket while events keep coming', async () => {
+    const client = track(
+      createNodeClient({
+        url: t.url,
+        getToken: () => t.token('bea', { topics: ['feed.*'] }),
+        reconnect: fast,
+      }),
+    );
+    const states = recordStates(client);
+    const feed: number[] = [];
+    const inbox: number[] = [];
+    await client.connect();
+    await client.subscribe<{ n: number }>('feed.x', (event) => feed.push(event.n));
+    client.on<{ n: number }>('inbox.item', (event) => inbox.push(event.n));
+
+    const hub = t.server.realtime.hub;
+    let kills = 0;
+    let stop = false;
+    let published = 0;
+    const publisher = (async () => {
+      while (kills < 5 && !stop) {
+        published += 1;
+        await hub.publish('feed.x', { type: 'tick', n: published });
+        await hub.push(['bea'], { type: 'inbox.item', n: published });
+        if (published % 3 === 0) await tick();
+      }
+      for (let i = 0; i < 20; i++) {
+        published += 1;
+        await hub.publish('feed.x', { type: 'tick', n: published });
+        await hub.push(['bea'], { type: 'inbox.item', n: published });
+      }
+    })();
+    try {
+      while (kills < 5) {
+        const seen = feed.length;
+        await until(
+          'new events on an open connection',
+          () => client.state === 'open' && feed.length >= seen + 10,
+        );
+        hub.closeAll();
+        kills += 1;
+      }
+    } finally {
+      stop = true;
+      await publisher;
+    }
+    await until('every event', () => feed.length >= published && inbox.length >= published);
+    expect(feed).toEqual(range(1, published));
+    expect(inbox).toEqual(range(1, published));
+    const drops = states.filter((s) => s.state === 'reconnecting');
+    expect(drops.length).toBeGreaterThanOrEqual(5);
+    expect(drops[0]).toMatchObject({ code: 4009 });
+    client.close();
+  });
+
+  it('[gap] asks for a resume when a seq is skipped and delivers the missing event in order', async () => {
+    let dropped = false;
+    const proxy = await startProxy(t.wsUrl, {
+      dropDown: (frame) => {
+        if (dropped || frame.op !== 'event' || frame.n !== 3) return false;
+        dropped = true;
+        return true;
+      },
+    });
+    try {
+      const client = track(
+        createNodeClient({
+          url: proxy.url,
+          getToken: () => t.token('cleo', { topics: ['news.*'] }),
+        }),
+      );
+      const states = recordStates(client);
+      const got: number[] = [];
+      await client.connect();
+      await client.subscribe<{ n: number }>('news.gap', (event) => got.push(event.n));
+      for (let n = 1; n <= 6; n++)
+        await t.server.realtime.hub.publish('news.gap', { type: 'tick', n });
+      await until('six events', () => got.length === 6);
+      expect(dropped).toBe(true);
+      expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(proxy.upOps).toContain('resume');
+      expect(states.some((s) => s.state === 'reconnecting')).toBe(false);
+      client.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('[resync] surfaces resync_required when history no longer covers the gap, then goes on', async () => {
+    let gate: Promise<void> = Promise.resolve();
+    let release = () => undefined as void;
+    let calls = 0;
+    const client = track(
+      createNodeClient({
+        url: t.url,
+        getToken: async () => {
+          calls += 1;
+          await gate;
+          return t.token('dina', { topics: ['old.*'] });
+        },
+        reconnect: fast,
+      }),
+    );
+    const got: number[] = [];
+    const resyncs: Array<[string, ResyncInfo]> = [];
+    client.onResync((topic, info) => resyncs.push([topic, info]));
+    await client.connect();
+    await client.subscribe<{ n: number }>('old.t', (event) => got.push(event.n));
+    const hub = t.server.realtime.hub;
+    await hub.publish('old.t', { type: 'tick', n: 1 });
+    await hub.publish('old.t', { type: 'tick', n: 2 });
+    await until('two events', () => got.length === 2);
+    const before = client.positions()['old.t']!;
+
+    gate = new Promise<void>((resolve) => (release = resolve));
+    hub.closeAll();
+    await until('a token request for the reconnect', () => calls === 2);
+    let latest = 0;
+    for (let n = 3; n <= HISTORY + 13; n++)
+      latest = (await hub.publish('old.t', { type: 'tick', n })).seq!;
+    release();
+    await until('resync_required', () => resyncs.length === 1);
+    expect(resyncs[0]).toEqual([
+      'old.t',
+      { topic: 'old.t', from: before, latest, reason: 'history_trimmed' },
+    ]);
+    await until('open again', () => client.state === 'open');
+    await hub.publish('old.t', { type: 'tick', n: 9999 });
+    await until('the next event', () => got.length === 3);
+    expect(got).toEqual([1, 2, 9999]);
+    expect(client.positions()['old.t']).toBe(latest + 1);
+    client.close();
+  });
+
+  it('[token] asks for a token on every reconnect and gives up only when no new token comes', async () => {
+    const good1 = await t.token('eve');
+    const good2 = await t.token('eve', { v: 2 });
+    const tokens = [good1, 'not.a.jwt', good2];
+    let calls = 0;
+    const client = track(
+      createNodeClient({
+        url: t.url,
+        getToken: () => tokens[Math.min(calls++, 2)]!,
+        reconnect: fast,
+      }),
+    );
+    const states = recordStates(client);
+    await client.connect();
+    t.server.realtime.hub.closeAll();
+    await until(
+      'refused, then open with the new token',
+      () =>
+        states.some((s) => s.state === 'reconnecting' && s.code === 4001) &&
+        client.state === 'open',
+    );
+    expect(calls).toBe(3);
+    expect(await client.request('ping')).toMatchObject({ op: 'pong' });
+    client.close();
+
+    // The same refused token again: no point reconnecting.
+    let stale = 0;
+    const refused = track(
+      createNodeClient({ url: t.url, getToken: () => (stale++, 'not.a.jwt'), reconnect: fast }),
+    );
+    await expect(refused.connect()).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(stale).toBe(2);
+    expect(refused.state).toBe('closed');
+
+    // A fixed token that is refused: closed at once, no reconnect.
+    const fixed = track(createNodeClient({ url: t.url, token: 'not.a.jwt', reconnect: fast }));
+    const fixedStates = recordStates(fixed);
+    await expect(fixed.connect()).rejects.toMatchObject({ code: 'unauthorized' });
+    expect(fixedStates.map((s) => s.state)).toEqual(['connecting', 'closed']);
+    expect(fixedStates[1]).toMatchObject({ code: 4001 });
+  });
+
+  it('[denied] drops only the topics the server refuses when resubscribing', async () => {
+    let grant = ['news.*', 'extra.*'];
+    const client = track(
+      createNodeClient({
+        url: t.url,
+        getToken: () => t.token('hal', { topics: grant }),
+        reconnect: fast,
+      }),
+    );
+    const states = recordStates(client);
+    const errors: Error[] = [];
+    client.onError((error) => errors.push(error));
+    await client.connect();
+    // A refused subscription is not kept (it would fail every later reconnect).
+    await expect(client.subscribe('other.x', () => undefined)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    const kept: number[] = [];
+    await client.subscribe<{ n: number }>('news.kept', (event) => kept.push(event.n));
+    await client.subscribe('extra.lost', () => undefined);
+
+    grant = ['news.*'];
+    t.server.realtime.hub.closeAll();
+    await until('open again', () => client.state === 'open' && errors.length === 1);
+    expect(errors[0]).toMatchObject({ code: 'forbidden' });
+    expect(states.filter((s) => s.state === 'reconnecting')).toHaveLength(1);
+    await t.server.realtime.hub.publish('news.kept', { type: 'tick', n: 1 });
+    await until('the kept topic still delivers', () => kept.length === 1);
+    expect(Object.keys(client.positions())).not.toContain('extra.lost');
+    client.close();
+  });
+
+  it('[backoff] waits longer on each failed attempt, jittered by the injected random numbers', async () => {
+    const port = await freePort();
+    const randoms = [0.5, 0, 0.25, 1, 0.5, 0];
+    let r = 0;
+    const asked: number[] = [];
+    const clock: Clock = {
+      setTimeout: (callback, ms) => {
+        asked.push(ms);
+        return setTimeout(callback, ms);
+      },
+      clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    };
+    const client = track(
+      createClient({
+        url: `http://127.0.0.1:${port}`,
+        token: 'x',
+        WebSocket: NodeWebSocket,
+        reconnect: { initialDelayMs: 10, maxDelayMs: 60, factor: 2, jitter: 0.5 },
+        random: () => randoms[r++ % randoms.length]!,
+        clock,
+      }),
+    );
+    const delays: Array<[number, number]> = [];
+    client.onState((s) => {
+      if (s.state === 'reconnecting') delays.push([s.attempt, s.delayMs]);
+    });
+    void client.connect().catch(() => undefined);
+    await until('six reconnects', () => delays.length >= 6);
+    client.close();
+    // bound = min(60, 10 * 2^n); delay = bound * (1 - 0.5 * random)
+    expect(delays.slice(0, 6)).toEqual([
+      [1, 8],
+      [2, 20],
+      [3, 35],
+      [4, 30],
+      [5, 45],
+      [6, 60],
+    ]);
+    expect(asked.slice(0, 6)).toEqual([8, 20, 35, 30, 45, 60]);
+  });
+
+  it('[ping] pings at the application level and reconnects when no pong comes', async () => {
+    const proxy = await startProxy(t.wsUrl, {
+      // The first connection goes deaf after authenticating and subscribing: pings get no answer.
+      dropUp: (frame, connection) => connection === 0 && frame.op === 'ping',
+    });
+    try {
+      const client = track(
+        createNodeClient({
+          url: proxy.url,
+          getToken: () => t.token('finn'),
+          pingIntervalMs: 30,
+          pongTimeoutMs: 60,
+          reconnect: fast,
+        }),
+      );
+      const states = recordStates(client);
+      await client.connect();
+      await until(
+        'a pong timeout and a new connection',
+        () =>
+          states.some((s) => s.state === 'reconnecting' && s.code === 4005) &&
+          client.state === 'open',
+      );
+      // The second connection answers pings: it stays open across several intervals.
+      const pingsBefore = proxy.upOps.filter((op) => op === 'ping').length;
+      await until(
+        'three answered pings',
+        () => proxy.upOps.filter((op) => op === 'ping').length >= pingsBefore + 3,
+      );
+      expect(states.filter((s) => s.state === 'reconnecting')).toHaveLength(1);
+      client.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('[sse] streams events and resumes with Last-Event-ID after the server ends the stream', async () => {
+    const sent: string[] = [];
+    const recordingFetch: FetchLike = (url, init) => {
+      sent.push(init.headers['last-event-id'] ?? '');
+      return fetch(url, init);
+    };
+    const client = track(
+      createClient({
+        url: t.url,
+        transport: 'sse',
+        getToken: () => t.token('gus', { topics: ['feed.*'] }),
+        fetch: recordingFetch,
+        reconnect: fast,
+      }),
+    );
+    const states = recordStates(client);
+    const feed: number[] = [];
+    const inbox: number[] = [];
+    await client.connect();
+    expect(states.at(-1)).toEqual({ state: 'open', userId: 'gus' });
+    await client.subscribe<{ n: number }>('feed.sse', (event) => feed.push(event.n));
+    client.on<{ n: number }>('inbox.item', (event) => inbox.push(event.n));
+    await expect(client.request('ping')).rejects.toMatchObject({ code: 'not_supported' });
+
+    const hub = t.server.realtime.hub;
+    let kills = 0;
+    let stop = false;
+    let published = 0;
+    const publisher = (async () => {
+      while (kills < 3 && !stop) {
+        published += 1;
+        await hub.publish('feed.sse', { type: 'tick', n: published });
+        await hub.push(['gus'], { type: 'inbox.item', n: published });
+        if (published % 3 === 0) await tick();
+      }
+      for (let i = 0; i < 10; i++) {
+        published += 1;
+        await hub.publish('feed.sse', { type: 'tick', n: published });
+        await hub.push(['gus'], { type: 'inbox.item', n: published });
+      }
+    })();
+    try {
+      while (kills < 3) {
+        const seen = feed.length;
+        await until(
+          'new events on an open stream',
+          () => client.state === 'open' && feed.length >= seen + 10,
+        );
+        hub.closeAll();
+        kills += 1;
+      }
+    } finally {
+      stop = true;
+      await publisher;
+    }
+    await until('every event', () => feed.length >= published && inbox.length >= published);
+    expect(feed).toEqual(range(1, published));
+    expect(inbox).toEqual(range(1, published));
+    const resumed = sent.filter((id) => /feed\.sse=\d+/.test(id) && /user\.gus=\d+/.test(id));
+    expect(resumed.length).toBeGreaterThanOrEqual(3);
+    client.close();
+  });
+});
