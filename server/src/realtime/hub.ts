@@ -157,7 +157,7 @@ export class Hub {
         if (fresh.includes(topic)) {
           await this.startTopic(connection, topic, from);
         } else if (from !== undefined) {
-          await this.catchUp(connection, topic, from);
+          await this.catchUp(connection, topic, from, false, true);
         }
         result[topic] = connection.positions.get(topic) ?? 0;
       }),
@@ -175,12 +175,15 @@ export class Hub {
     return Promise.resolve();
   }
 
-  /** Replays every listed topic after the given seqs (the `resume` op). */
+  /**
+   * Replays every listed topic after the given seqs (the `resume` op), resending events this
+   * connection was sent already when the client's seq is behind.
+   */
   async resume(connection: Connection, positions: ReadonlyMap<string, number>): Promise<void> {
     await Promise.all(
       [...positions]
         .filter(([topic]) => connection.topics.has(topic))
-        .map(([topic, from]) => this.catchUp(connection, topic, from)),
+        .map(([topic, from]) => this.catchUp(connection, topic, from, false, true)),
     );
   }
 
@@ -275,10 +278,17 @@ export class Hub {
     topic: string,
     from: number,
     alreadyHolding = false,
+    rewind = false,
   ): Promise<void> {
     if (!alreadyHolding) {
       if (connection.catchingUp.has(topic)) return; // a replay is already running
       connection.catchingUp.set(topic, []);
+    }
+    if (rewind) {
+      // The client says what it has: a position behind ours means it lost events we sent (a
+      // reconnect onto the topics subscribed at connect, a dropped frame), so send them again.
+      const position = connection.positions.get(topic);
+      if (position !== undefined && from < position) connection.positions.set(topic, from);
     }
     let after = from;
     try {
