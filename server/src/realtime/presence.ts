@@ -42,6 +42,8 @@ export class Presence {
   private unobserve: (() => void) | undefined;
   private stopped = false;
   private started = false;
+  /** The last write failed; only the retry timer writes until one succeeds. */
+  private failing = false;
   private readonly flushSize: number;
   private readonly flushIntervalMs: number;
   private readonly log: Logger;
@@ -129,7 +131,8 @@ export class Presence {
   private onChange(change: ConnectionChange): void {
     if (this.stopped) return;
     this.pending.add(change.connection.userId);
-    if (this.pending.size >= this.flushSize) {
+    // While the store is failing, the retry timer writes; churn must not hammer it meanwhile.
+    if (this.pending.size >= this.flushSize && !this.failing) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
       void this.flush();
@@ -150,11 +153,14 @@ export class Presence {
     const counts = new Map(users.map((id) => [id, hub.userConnectionCount(id)]));
     try {
       const result = await store.apply(nodeId, counts, leaseMs);
+      this.failing = false;
       this.flushes += 1;
       await this.publish(result.transitions);
       if (result.leaseLost) this.resyncSoon();
     } catch (err) {
-      this.log.warn({ err, users: users.length }, 'presence write failed; retrying');
+      if (!this.failing)
+        this.log.warn({ err, users: users.length }, 'presence write failed; retrying');
+      this.failing = true;
       for (const id of users) this.pending.add(id);
       this.retrySoon();
     }
