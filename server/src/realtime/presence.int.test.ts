@@ -3,7 +3,7 @@
 // that stops renewing its lease, and graceful removal.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker, type Broker } from '../broker/index.js';
 import { waitFor } from '../test-support/processes.js';
 import { realRedisUrl, target, testLogger } from '../test-support/services.js';
@@ -67,6 +67,13 @@ describe(`presence across hubs (${target})`, () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     sharedBroker = undefined;
     sharedStore = undefined;
+  });
+  afterAll(async () => {
+    if (!realRedisUrl) return;
+    const redis = new Redis(realRedisUrl);
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
   });
 
   /** A node: its own broker and store connection on Redis; shared memory twins otherwise. */
