@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { latencyOf, numberAfter, Receiver, saturated, windowOf } from './harness.js';
+
+describe('numberAfter', () => {
+  it('reads the send time out of each system’s event frame', () => {
+    const frames = [
+      '{"op":"event","topic":"bench.a","seq":7,"type":"bench","t":1234.5678,"n":42}',
+      '42["e",{"t":1234.5678,"n":42}]',
+      '{"op":"event","topic":"bench.a","data":{"t":1234.5678,"n":42}}',
+    ];
+    for (const frame of frames) {
+      expect(numberAfter(Buffer.from(frame), Buffer.from('"t":'))).toBe(1234.5678);
+      expect(numberAfter(Buffer.from(frame), Buffer.from('"n":'))).toBe(42);
+    }
+  });
+
+  it('is NaN when the key is missing or has no number', () => {
+    expect(numberAfter(Buffer.from('{"topic":"x"}'), Buffer.from('"t":'))).toBeNaN();
+    expect(numberAfter(Buffer.from('{"t":"x"}'), Buffer.from('"t":'))).toBeNaN();
+  });
+});
+
+describe('latencyOf', () => {
+  it('takes nearest-rank percentiles', () => {
+    const sorted = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(latencyOf(sorted)).toEqual({
+      samples: 100,
+      p50Ms: 50,
+      p90Ms: 90,
+      p99Ms: 99,
+      maxMs: 100,
+    });
+    expect(latencyOf(new Float64Array(0)).p99Ms).toBeNull();
+  });
+});
+
+describe('Receiver', () => {
+  it('counts events, samples latency only while sampling and flags frames without a time', () => {
+    const receiver = new Receiver();
+    receiver.onEvent(Buffer.from(`{"t":${performance.now()},"n":1}`));
+    receiver.startSampling(10);
+    receiver.onEvent(Buffer.from(`{"t":${performance.now() - 5},"n":2}`));
+    receiver.onEvent(Buffer.from('{"n":3}'));
+    const latency = receiver.stopSampling();
+    expect(receiver.received).toBe(3);
+    expect(receiver.malformed).toBe(1);
+    expect(latency.samples).toBe(1);
+    expect(latency.p50Ms).toBeGreaterThanOrEqual(5);
+  });
+
+  it('counts only closes it did not ask for', () => {
+    const receiver = new Receiver();
+    receiver.onClose(1006);
+    receiver.closing = true;
+    receiver.onClose(1000);
+    expect(receiver.unexpectedCloses).toBe(1);
+  });
+});
+
+describe('windowOf', () => {
+  it('turns CPU seconds into µs per delivery and percent of a core', () => {
+    const w = windowOf(
+      { at: 0, servers: 10, redis: 1, client: 5, received: 0 },
+      { at: 10_000, servers: 12, redis: 1.5, client: 14.5, received: 200_000 },
+    );
+    expect(w.deliveriesPerSecond).toBe(20_000);
+    expect(w.serverCpuUsPerDelivery).toBe(10);
+    expect(w.serverCpuPercent).toBe(20);
+    expect(w.redisCpuPercent).toBe(5);
+    expect(w.loadGeneratorCpuPercent).toBe(95);
+    expect(saturated(w)).toBe('load generator (core 0)');
+  });
+});

@@ -1,0 +1,264 @@
+// The load generator's parts: many client connections, an event receiver that reads the send
+// timestamp straight from the frame bytes, a fixed-rate pacer, and CPU snapshots of every process.
+import { performance } from 'node:perf_hooks';
+import { cpuSeconds, delay } from './procs.js';
+import type { Client, Cluster, System } from './systems/system.js';
+
+const T_KEY = Buffer.from('"t":');
+const N_KEY = Buffer.from('"n":');
+/** Latency samples kept per window; more than any default run produces. */
+const MAX_SAMPLES = 2_000_000;
+
+/** Reads the JSON number after `key` without decoding the frame. */
+export function numberAfter(frame: Buffer, key: Buffer): number {
+  const at = frame.indexOf(key);
+  if (at < 0) return Number.NaN;
+  const start = at + key.length;
+  let end = start;
+  while (end < frame.length) {
+    const c = frame[end] ?? 0;
+    // digits, '.', '-', '+', 'e', 'E'
+    if (
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x2e ||
+      c === 0x2d ||
+      c === 0x2b ||
+      c === 0x65 ||
+      c === 0x45
+    )
+      end++;
+    else break;
+  }
+  return end > start ? Number(frame.toString('latin1', start, end)) : Number.NaN;
+}
+
+/** The body every system publishes: send time (performance.now(), ms) and a sequence number. */
+export function eventBody(n: number): string {
+  return `{"t":${performance.now()},"n":${n}}`;
+}
+
+export class Receiver {
+  received = 0;
+  unexpectedCloses = 0;
+  malformed = 0;
+  private samples: Float64Array = new Float64Array(0);
+  private sampleCount = 0;
+  /** Called with each event's `n` while a closed-loop run tracks completions. */
+  onNumber: ((n: number) => void) | undefined;
+  closing = false;
+
+  readonly onEvent = (frame: Buffer): void => {
+    this.received++;
+    const t = numberAfter(frame, T_KEY);
+    if (Number.isNaN(t)) {
+      this.malformed++;
+      return;
+    }
+    if (this.sampleCount < this.samples.length) {
+      this.samples[this.sampleCount++] = performance.now() - t;
+    }
+    if (this.onNumber) this.onNumber(numberAfter(frame, N_KEY));
+  };
+
+  readonly onClose = (): void => {
+    if (!this.closing) this.unexpectedCloses++;
+  };
+
+  startSampling(max = MAX_SAMPLES): void {
+    this.samples = new Float64Array(max);
+    this.sampleCount = 0;
+  }
+
+  /** Stops sampling and returns latency percentiles in milliseconds. */
+  stopSampling(): Latency {
+    const taken = this.samples.subarray(0, this.sampleCount).slice().sort();
+    this.samples = new Float64Array(0);
+    this.sampleCount = 0;
+    return latencyOf(taken);
+  }
+}
+
+export interface Latency {
+  samples: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/** Percentiles (nearest rank) of sorted samples. */
+export function latencyOf(sorted: Float64Array): Latency {
+  const at = (q: number) => {
+    if (sorted.length === 0) return null;
+    const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+    return round(sorted[i] ?? 0, 3);
+  };
+  return {
+    samples: sorted.length,
+    p50Ms: at(0.5),
+    p90Ms: at(0.9),
+    p99Ms: at(0.99),
+    maxMs: at(1),
+  };
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+// ---- connections ------------------------------------------------------------------------
+
+export interface Pool {
+  readonly clients: Client[];
+  closeAll(): Promise<void>;
+}
+
+/**
+ * Opens `count` connections, client i to node `nodeOf(i)`, spreading source addresses over
+ * 127.0.0.2–127.0.0.(1+addresses), at most `concurrency` handshakes at a time.
+ */
+export async function connectMany(
+  system: System,
+  cluster: Cluster,
+  receiver: Receiver,
+  count: number,
+  options: {
+    nodeOf?: (i: number) => number;
+    concurrency?: number;
+    addresses?: number;
+    indexBase?: number;
+  } = {},
+): Promise<Pool> {
+  const nodeOf = options.nodeOf ?? ((i: number) => i % cluster.nodes.length);
+  const concurrency = options.concurrency ?? 200;
+  const addresses = options.addresses ?? 16;
+  const clients: Client[] = new Array<Client>(count);
+  let next = 0;
+  const pool: Pool = {
+    clients,
+    async closeAll() {
+      receiver.closing = true;
+      for (const client of clients) client?.close();
+      // Give close handshakes a moment so the next system does not inherit half-closed sockets.
+      await delay(1000);
+    },
+  };
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const node = cluster.nodes[nodeOf(i)];
+      if (!node) throw new Error(`no node ${nodeOf(i)}`);
+      clients[i] = await system.connect(node, {
+        index: (options.indexBase ?? 0) + i,
+        localAddress: `127.0.0.${2 + (i % addresses)}`,
+        onEvent: receiver.onEvent,
+        onClose: receiver.onClose,
+      });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  } catch (err) {
+    await pool.closeAll();
+    throw err;
+  }
+  return pool;
+}
+
+/** Runs `fn(i)` for i in [0, count), at most `concurrency` at a time. */
+export async function forEachLimited(
+  count: number,
+  concurrency: number,
+  fn: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+// ---- pacing -----------------------------------------------------------------------------
+
+/** Calls `send(i)` `rate` times a second, catching up after timer lag, until stopped. */
+export function startPacer(
+  rate: number,
+  send: (i: number) => void,
+): { sent(): number; stop(): void } {
+  const started = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    while (sent < due) send(sent++);
+  }, 2);
+  return { sent: () => sent, stop: () => clearInterval(timer) };
+}
+
+// ---- CPU snapshots ----------------------------------------------------------------------
+
+export interface Snapshot {
+  at: number;
+  servers: number;
+  redis: number;
+  client: number;
+  received: number;
+}
+
+export function snapshot(cluster: Cluster, receiver: Receiver): Snapshot {
+  const usage = process.cpuUsage();
+  return {
+    at: performance.now(),
+    servers: cluster.servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0),
+    redis: cluster.redis ? cpuSeconds(cluster.redis.pid) : 0,
+    client: (usage.user + usage.system) / 1e6,
+    received: receiver.received,
+  };
+}
+
+export interface WindowMetrics {
+  seconds: number;
+  deliveries: number;
+  deliveriesPerSecond: number;
+  /** Server CPU time (all server processes, not Redis) per delivery, microseconds. */
+  serverCpuUsPerDelivery: number | null;
+  /** Percent of one core, all server processes together. */
+  serverCpuPercent: number;
+  redisCpuPercent: number;
+  loadGeneratorCpuPercent: number;
+}
+
+export function windowOf(from: Snapshot, to: Snapshot): WindowMetrics {
+  const seconds = (to.at - from.at) / 1000;
+  const deliveries = to.received - from.received;
+  const server = to.servers - from.servers;
+  return {
+    seconds: round(seconds, 2),
+    deliveries,
+    deliveriesPerSecond: Math.round(deliveries / seconds),
+    serverCpuUsPerDelivery: deliveries > 0 ? round((server * 1e6) / deliveries, 2) : null,
+    serverCpuPercent: round((server / seconds) * 100, 1),
+    redisCpuPercent: round(((to.redis - from.redis) / seconds) * 100, 1),
+    loadGeneratorCpuPercent: round(((to.client - from.client) / seconds) * 100, 1),
+  };
+}
+
+/** Which side ran out of CPU first in a window, if any (90 % of a core counts as saturated). */
+export function saturated(w: WindowMetrics): string {
+  const generator = w.loadGeneratorCpuPercent >= 90;
+  const serverCore = w.serverCpuPercent + w.redisCpuPercent >= 90;
+  if (generator && serverCore) return 'both cores';
+  if (generator) return 'load generator (core 0)';
+  if (serverCore) return 'server core (core 1: servers + Redis)';
+  return 'neither';
+}
+
+/** Waits until `done()` or `timeoutMs`; returns whether it became true. */
+export async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) return false;
+    await delay(20);
+  }
+  return true;
+}

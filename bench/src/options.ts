@@ -1,0 +1,168 @@
+// Command-line flags of `npm run bench`, validated, with defaults sized so a full run ends in
+// about 15 minutes on a 2-core machine.
+export interface BenchOptions {
+  scenarios: string[];
+  systems: string[];
+  subscribers: number[];
+  nodes: number;
+  rate: number;
+  rooms: number;
+  roomRate: number;
+  connections: number;
+  warmup: number;
+  window: number;
+  saturation: number;
+  idle: number;
+  inflightDeliveries: number;
+  publish: 'auto' | 'http' | 'broker';
+  database: 'postgres' | 'embedded';
+  adminDatabaseUrl: string;
+  serverCpu: number;
+  redisServer: string;
+}
+
+const SCENARIOS = ['A', 'B', 'C'];
+const SYSTEMS = ['switchboard', 'socketio', 'ws', 'ws-redis'];
+
+export const USAGE = `usage: npm run bench -- [flags]
+  --scenario=A,B,C          A fan-out, B two-person rooms, C idle connections (default all)
+  --systems=${SYSTEMS.join(',')}   (default all; ws is the single-node hub)
+  --subscribers=1000,5000   (A) subscribers of the one topic
+  --nodes=2                 (A, B) server nodes joined by Redis
+  --rate=20000              (A) deliveries per second in the fixed-rate window
+  --rooms=1000              (B) two-person rooms
+  --room-rate=5000          (B) messages per second over all rooms (2 deliveries each)
+  --connections=19000       (C) idle connections on one node
+  --warmup=2 --window=10    seconds of warm-up and of the measured fixed-rate window
+  --saturation=8            (A) seconds of the closed-loop maximum-throughput window
+  --inflight-deliveries=40000  (A) deliveries kept in flight in that window (messages × subscribers)
+  --publish=auto|http|broker  how events enter Switchboard: the HTTP publish API (auto: when the
+                            build has it) or straight into its Redis broker
+  --idle=30                 (C) seconds of the idle CPU window
+  --database=postgres|embedded  Switchboard's store (BENCH_ADMIN_DATABASE_URL, default
+                            postgres://postgres@127.0.0.1:5432/postgres, gets a scratch database)
+  --server-cpu=1            core the servers and their Redis are pinned to`;
+
+function ints(value: string, min: number, max: number, name: string): number[] {
+  const list = value.split(',').map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((v) => !Number.isInteger(v) || v < min || v > max)) {
+    throw new Error(`--${name} takes integers from ${min} to ${max}, comma-separated`);
+  }
+  return list;
+}
+
+function int(value: string, min: number, max: number, name: string): number {
+  const list = ints(value, min, max, name);
+  if (list.length !== 1) throw new Error(`--${name} takes one integer`);
+  return list[0]!;
+}
+
+function names(value: string, allowed: readonly string[], name: string): string[] {
+  const list = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const unknown = list.filter((v) => !allowed.includes(v));
+  if (list.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `--${name} takes ${allowed.join(', ')}; got ${unknown.join(', ') || 'nothing'}`,
+    );
+  }
+  return [...new Set(list)];
+}
+
+export function parseOptions(
+  argv: readonly string[],
+): BenchOptions | { help: true } | { error: string } {
+  const o: BenchOptions = {
+    scenarios: SCENARIOS,
+    systems: SYSTEMS,
+    subscribers: [1000, 5000],
+    nodes: 2,
+    rate: 20_000,
+    rooms: 1000,
+    roomRate: 5000,
+    connections: 19_000,
+    warmup: 2,
+    window: 10,
+    saturation: 8,
+    idle: 30,
+    inflightDeliveries: 40_000,
+    publish: 'auto',
+    database: 'postgres',
+    adminDatabaseUrl:
+      process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    serverCpu: 1,
+    redisServer: process.env.BENCH_REDIS_SERVER ?? 'redis-server',
+  };
+  try {
+    for (const arg of argv) {
+      if (arg === '--help' || arg === '-h') return { help: true };
+      const match = /^--([a-z-]+)=(.*)$/.exec(arg);
+      if (!match) throw new Error(`unknown argument: ${arg}`);
+      const [, key, value = ''] = match;
+      switch (key) {
+        case 'scenario':
+        case 'scenarios':
+          o.scenarios = names(value.toUpperCase(), SCENARIOS, key);
+          break;
+        case 'systems':
+        case 'system':
+          o.systems = names(value, SYSTEMS, key);
+          break;
+        case 'subscribers':
+          o.subscribers = ints(value, 1, 100_000, key);
+          break;
+        case 'nodes':
+          o.nodes = int(value, 1, 4, key);
+          break;
+        case 'rate':
+          o.rate = int(value, 1, 1_000_000, key);
+          break;
+        case 'rooms':
+          o.rooms = int(value, 1, 50_000, key);
+          break;
+        case 'room-rate':
+          o.roomRate = int(value, 1, 1_000_000, key);
+          break;
+        case 'connections':
+          o.connections = int(value, 1, 200_000, key);
+          break;
+        case 'warmup':
+          o.warmup = int(value, 0, 60, key);
+          break;
+        case 'window':
+          o.window = int(value, 1, 300, key);
+          break;
+        case 'saturation':
+          o.saturation = int(value, 1, 300, key);
+          break;
+        case 'idle':
+          o.idle = int(value, 1, 600, key);
+          break;
+        case 'inflight-deliveries':
+          o.inflightDeliveries = int(value, 1, 10_000_000, key);
+          break;
+        case 'publish':
+          if (value !== 'auto' && value !== 'http' && value !== 'broker') {
+            throw new Error('--publish takes auto, http or broker');
+          }
+          o.publish = value;
+          break;
+        case 'database':
+          if (value !== 'postgres' && value !== 'embedded')
+            throw new Error('--database takes postgres or embedded');
+          o.database = value;
+          break;
+        case 'server-cpu':
+          o.serverCpu = int(value, 0, 1023, key);
+          break;
+        default:
+          throw new Error(`unknown flag: --${key}`);
+      }
+    }
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+  return o;
+}

@@ -1,0 +1,210 @@
+// `npm run bench`: runs the scenarios against Switchboard and its peers in one run, printing one
+// JSON result per line on stdout and a readable summary on stderr. See docs/benchmarks.md.
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { openFileLimit } from './procs.js';
+import { fanout, idle, rooms, type Result } from './scenarios.js';
+import { hasPublishApi, switchboard } from './systems/switchboard.js';
+import { rawWs, socketIo } from './systems/peers.js';
+import type { RunContext, System } from './systems/system.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function affinity(): string {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  return /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] ?? 'unknown';
+}
+
+function systemsFor(o: BenchOptions): System[] {
+  const all: Record<string, () => System> = {
+    switchboard: () =>
+      switchboard({
+        adminDatabaseUrl: o.database === 'postgres' ? o.adminDatabaseUrl : undefined,
+        publish: o.publish === 'auto' ? (hasPublishApi(root) ? 'http' : 'broker') : o.publish,
+      }),
+    socketio: () => socketIo(),
+    ws: () => rawWs({ redis: false }),
+    'ws-redis': () => rawWs({ redis: true }),
+  };
+  return o.systems.map((name) => all[name]!());
+}
+
+function emit(result: Result): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function fmt(v: unknown): string {
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+function summarize(results: Result[]): void {
+  const lines: string[] = [
+    '',
+    'Summary (server = all server processes on the server core; Redis apart):',
+  ];
+  for (const r of results) {
+    const p = r.parameters;
+    const m = r.metrics as Record<string, Record<string, unknown> | number | undefined>;
+    if (r.scenario === 'A-fanout' || r.scenario === 'B-rooms') {
+      const f = m.fixedRate as Record<string, unknown>;
+      const lat = f.latency as Record<string, unknown>;
+      const size =
+        r.scenario === 'A-fanout' ? `${fmt(p.subscribers)} subs` : `${fmt(p.rooms)} rooms`;
+      let line =
+        `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${size.padEnd(11)} ` +
+        `fixed ${fmt(f.deliveriesPerSecond)}/s: server ${fmt(f.serverCpuUsPerDelivery)} µs/delivery, ` +
+        `p50 ${fmt(lat.p50Ms)} ms, p99 ${fmt(lat.p99Ms)} ms, load gen ${fmt(f.loadGeneratorCpuPercent)}%`;
+      const s = m.saturation as Record<string, unknown> | undefined;
+      if (s) {
+        line += ` | max ${fmt(s.deliveriesPerSecond)}/s (server ${fmt(s.serverCpuPercent)}%, redis ${fmt(s.redisCpuPercent)}%, load gen ${fmt(s.loadGeneratorCpuPercent)}%; saturated: ${fmt(s.saturated)})`;
+      }
+      lines.push(line);
+    } else if (r.scenario === 'C-idle') {
+      lines.push(
+        `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${fmt(p.connections)} conns: ` +
+          `${fmt(m.kibPerConnection)} KiB/connection, idle server CPU ${fmt(m.idleServerCpuPercent)}%`,
+      );
+    } else {
+      lines.push(`${r.scenario} ${r.system}: ${JSON.stringify(r.metrics)}`);
+    }
+  }
+  const ratios = compare(results);
+  if (ratios.length > 0) lines.push('', 'Switchboard vs Socket.IO in this run:', ...ratios);
+  console.error(lines.join('\n'));
+}
+
+function compare(results: Result[]): string[] {
+  const out: string[] = [];
+  const find = (scenario: string, system: string, key: string, value: unknown) =>
+    results.find(
+      (r) => r.scenario === scenario && r.system === system && r.parameters[key] === value,
+    );
+  for (const r of results) {
+    if (r.system !== 'switchboard') continue;
+    if (r.scenario === 'A-fanout' || r.scenario === 'B-rooms') {
+      const key = r.scenario === 'A-fanout' ? 'subscribers' : 'rooms';
+      const peer = find(r.scenario, 'socketio', key, r.parameters[key]);
+      if (!peer) continue;
+      const a = r.metrics.fixedRate as Record<string, unknown>;
+      const b = peer.metrics.fixedRate as Record<string, unknown>;
+      const la = a.latency as Record<string, number | null>;
+      const lb = b.latency as Record<string, number | null>;
+      const cpu = Number(a.serverCpuUsPerDelivery) / Number(b.serverCpuUsPerDelivery);
+      const p99 = Number(la.p99Ms) / Number(lb.p99Ms);
+      out.push(
+        `${r.scenario} ${key}=${fmt(r.parameters[key])}: CPU/delivery ratio ${cpu.toFixed(2)} (target ≤ 0.33), p99 ratio ${p99.toFixed(2)} (target ≤ 0.5)`,
+      );
+    } else if (r.scenario === 'C-idle') {
+      const peer = find('C-idle', 'ws', 'connections', r.parameters.connections);
+      if (!peer) continue;
+      const ratio = Number(r.metrics.kibPerConnection) / Number(peer.metrics.kibPerConnection);
+      out.push(`C-idle: memory/connection vs raw ws hub ${ratio.toFixed(2)} (target ≤ 1)`);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if ('help' in parsed) {
+    console.error(USAGE);
+    return;
+  }
+  if ('error' in parsed) {
+    console.error(`${parsed.error}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const o = parsed;
+  const limit = openFileLimit();
+  const needed =
+    Math.max(o.scenarios.includes('C') ? o.connections : 0, ...o.subscribers, o.rooms * 2) + 500;
+  if (limit.soft < needed) {
+    console.error(
+      `open-file limit is ${limit.soft} (hard ${limit.hard}) but this run needs about ${needed}: ` +
+        `the load generator and one server node each hold one descriptor per connection. ` +
+        `Raise it (\`ulimit -n ${needed}\`; the hard limit needs root or the container's --ulimit nofile) ` +
+        `or pass a smaller --connections / --subscribers / --rooms.`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const ctx: RunContext = { serverCpu: o.serverCpu, redisServer: o.redisServer, root };
+  const machine = {
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadGeneratorCpus: affinity(),
+    serverCpu: o.serverCpu,
+    openFileLimit: limit.soft,
+    loadAverageAtStart: (await import('node:os')).loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+  process.stdout.write(
+    `${JSON.stringify({ scenario: 'run', system: '-', parameters: o, metrics: machine })}\n`,
+  );
+  if (machine.loadGeneratorCpus === String(o.serverCpu)) {
+    console.error('warning: the load generator is pinned to the server core; use `npm run bench`.');
+  }
+
+  const results: Result[] = [];
+  const failures: string[] = [];
+  const run = async (label: string, fn: () => Promise<Result>) => {
+    console.error(`… ${label}`);
+    try {
+      const result = await fn();
+      results.push(result);
+      emit(result);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      failures.push(`${label}: ${message}`);
+      console.error(`  failed: ${message}`);
+    }
+  };
+
+  for (const system of systemsFor(o)) {
+    if (o.scenarios.includes('A')) {
+      for (const subscribers of o.subscribers) {
+        await run(`A fan-out ${system.name} ${subscribers} subscribers`, () =>
+          fanout(system, ctx, {
+            subscribers,
+            nodes: o.nodes,
+            rate: o.rate,
+            warmupSeconds: o.warmup,
+            windowSeconds: o.window,
+            saturationSeconds: o.saturation,
+            inflight: Math.max(1, Math.ceil(o.inflightDeliveries / subscribers)),
+          }),
+        );
+      }
+    }
+    if (o.scenarios.includes('B')) {
+      await run(`B rooms ${system.name} ${o.rooms} rooms`, () =>
+        rooms(system, ctx, {
+          rooms: o.rooms,
+          nodes: o.nodes,
+          messagesPerSecond: o.roomRate,
+          warmupSeconds: o.warmup,
+          windowSeconds: o.window,
+        }),
+      );
+    }
+    if (o.scenarios.includes('C') && system.name !== 'ws-redis') {
+      await run(`C idle ${system.name} ${o.connections} connections`, () =>
+        idle(system, ctx, { connections: o.connections, settleSeconds: 3, idleSeconds: o.idle }),
+      );
+    }
+  }
+  summarize(results);
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} run(s) failed:\n${failures.join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
