@@ -86,6 +86,19 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
       expect(got.map((d) => d.seq)).toEqual([1, 2, 3]);
     });
 
+    it('stamps every delivery with its publish time', async () => {
+      const sink = collect(broker);
+      await broker.subscribe([topic('t')]);
+      const before = Date.now();
+      await broker.publish(topic('t'), 'plain');
+      await broker.publish(topic('t'), 'kept', history);
+      const got = await sink.waitFor(2);
+      for (const delivery of got) {
+        expect(delivery.publishedAt).toBeGreaterThanOrEqual(before);
+        expect(delivery.publishedAt).toBeLessThanOrEqual(Date.now());
+      }
+    });
+
     it('reads history after a seq, and says when it no longer covers it', async () => {
       for (let i = 1; i <= 8; i++) await broker.publish(topic('h'), `e${i}`, history);
       const recent = await broker.readHistory(topic('h'), 5, 100);

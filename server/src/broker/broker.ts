@@ -8,6 +8,8 @@ export interface Delivery {
   readonly data: string;
   /** Position in the topic's history, present when published with history. */
   readonly seq?: number;
+  /** When it was published (ms since the epoch, the publisher's clock), for latency metrics. */
+  readonly publishedAt?: number;
 }
 
 export interface HistoryOptions {

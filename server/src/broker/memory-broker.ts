@@ -67,7 +67,9 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       assertOpen();
       const seq = historyOptions ? append(topic, data, historyOptions) : undefined;
       if (subscribed.has(topic)) {
-        const delivery: Delivery = seq === undefined ? { topic, data } : { topic, data, seq };
+        const publishedAt = Date.now();
+        const delivery: Delivery =
+          seq === undefined ? { topic, data, publishedAt } : { topic, data, seq, publishedAt };
         // Asynchronous like a network broker, and in publish order.
         queueMicrotask(() => {
           if (!subscribed.has(topic)) return;

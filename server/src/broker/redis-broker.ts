@@ -38,14 +38,14 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY
 // Atomic so that seq order, history order and delivery order always agree. The seq key is the
 // source of truth: if it expired before the stream did, the stale stream would refuse the
 // restarted ids, so it is dropped.
-// KEYS: seq, history. ARGV: data, maxLength, ttl ms, channel, frame prefix.
+// KEYS: seq, history. ARGV: data, maxLength, ttl ms, channel, frame prefix, publish time suffix.
 const PUBLISH_WITH_HISTORY = `
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], seq .. '-0', 'd', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. seq .. '\\n' .. ARGV[1])
+redis.call('PUBLISH', ARGV[4], ARGV[5] .. seq .. ARGV[6] .. '\\n' .. ARGV[1])
 return seq
 `;
 
@@ -76,6 +76,7 @@ interface HistoryCommands {
     ttlMs: number,
     channel: string,
     framePrefix: string,
+    publishedSuffix: string,
   ): Promise<number>;
   switchboardReadHistory(
     seqKey: string,
@@ -412,9 +413,11 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       assertTopic(topic);
       const channel = channelOf(topic);
       const framePrefix = mode === 'global' ? `${topic}\n` : '';
+      // The seq line carries the publish time after an `@`: `<seq>@<ms>` (or `@<ms>`).
+      const publishedSuffix = `@${Date.now()}`;
       try {
         if (!history) {
-          await commands.publish(channel, `${framePrefix}\n${data}`);
+          await commands.publish(channel, `${framePrefix}${publishedSuffix}\n${data}`);
           return {};
         }
         const seq = await commands.switchboardPublish(
@@ -425,6 +428,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
           Math.max(1, Math.ceil(history.ttlSeconds * 1000)),
           channel,
           framePrefix,
+          publishedSuffix,
         );
         return { seq };
       } catch (err) {
@@ -510,10 +514,15 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
   };
 }
 
-function toDelivery(topic: string, seqText: string, data: string): Delivery | undefined {
-  if (seqText === '') return { topic, data };
+function toDelivery(topic: string, seqLine: string, data: string): Delivery | undefined {
+  const at = seqLine.indexOf('@');
+  const seqText = at < 0 ? seqLine : seqLine.slice(0, at);
+  const publishedAt = at < 0 ? undefined : Number(seqLine.slice(at + 1));
+  if (publishedAt !== undefined && !Number.isSafeInteger(publishedAt)) return undefined;
+  const meta = publishedAt === undefined ? {} : { publishedAt };
+  if (seqText === '') return { topic, data, ...meta };
   const seq = Number(seqText);
-  return Number.isSafeInteger(seq) ? { topic, data, seq } : undefined;
+  return Number.isSafeInteger(seq) ? { topic, data, seq, ...meta } : undefined;
 }
 
 // The frame separates fields with newlines, and a topic must mean the same in either mode.
