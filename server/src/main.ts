@@ -4,7 +4,16 @@ import { createMemoryBroker, type Broker } from './broker/index.js';
 import type { Config, Role } from './config/index.js';
 import { createHttpApp, Readiness } from './http/index.js';
 import { Shutdown } from './lifecycle/index.js';
-import { componentLogger, type Logger } from './observability/index.js';
+import {
+  componentLogger,
+  createMetrics,
+  createTracing,
+  registerHttpMetrics,
+  registerHttpTracing,
+  type Logger,
+  type Metrics,
+  type Tracing,
+} from './observability/index.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
 
@@ -22,6 +31,7 @@ export interface ServerOptions {
     store: Store;
     broker: Broker;
     realtime: Realtime;
+    metrics: Metrics;
   }) => void | Promise<void>;
 }
 
@@ -30,6 +40,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly broker: Broker;
   readonly realtime: Realtime;
+  /** The process's metrics (one prom-client Registry), served at /metrics. */
+  readonly metrics: Metrics;
   readonly readiness: Readiness;
   readonly shutdown: Shutdown;
   /** Base URL the HTTP server listens on, e.g. http://127.0.0.1:8080. */
@@ -111,6 +123,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
   });
+  const metrics = createMetrics();
+  registerHttpMetrics(app, metrics);
+  let tracing: Tracing | undefined;
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    tracing = await createTracing({
+      endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: 'switchboard',
+      instanceId: config.INSTANCE_ID,
+    });
+    registerHttpTracing(app, tracing.tracer);
+  }
 
   const shutdown = options.shutdown ?? createShutdown(config, logger);
   shutdown.add('stop readiness', async () => {
@@ -122,6 +145,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
   // for in-flight requests.
   shutdown.add('close http', () => app.close());
+  const activeTracing = tracing;
+  if (activeTracing) shutdown.add('flush traces', () => activeTracing.shutdown());
   shutdown.add('close broker', () => activeBroker.close());
   shutdown.add('close store', () => store.close());
 
@@ -135,12 +160,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger,
       serveClients: roles.includes('gateway'),
       roles,
+      metrics,
+      ...(tracing ? { tracer: tracing.tracer } : {}),
     });
-    await options.beforeListen?.({ app, store, broker: activeBroker, realtime });
+    await options.beforeListen?.({ app, store, broker: activeBroker, realtime, metrics });
     address = await app.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {
     // Not through `shutdown`: a signal handler may be waiting on this very start-up.
     await app.close().catch(() => undefined);
+    await tracing?.shutdown().catch(() => undefined);
     await activeBroker.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
@@ -158,6 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     broker: activeBroker,
     realtime,
+    metrics,
     readiness,
     shutdown,
     url,

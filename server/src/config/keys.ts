@@ -1,4 +1,5 @@
 // Every configuration key the server reads: its schema, default, what it expects and what it does.
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /** How a key is described to operators, in errors and in docs/operations.md. */
@@ -43,6 +44,30 @@ const redisUrl = z
   .string()
   .trim()
   .refine((v) => /^rediss?:\/\/.+/.test(v) && URL.canParse(v));
+
+/** A comma-separated list (or YAML list) of IPv4/IPv6 addresses and CIDR ranges. */
+const ipList = z.preprocess(
+  emptyToUndefined,
+  z
+    .union([
+      z.array(z.string()),
+      z.string().transform((v) =>
+        v
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(
+      z.array(
+        z
+          .string()
+          .trim()
+          .refine((v) => ipaddr.isValid(v) || ipaddr.isValidCIDR(v)),
+      ),
+    )
+    .optional(),
+);
 
 export const roleNames = ['api', 'gateway', 'worker'] as const;
 export type Role = (typeof roleNames)[number];
@@ -196,6 +221,51 @@ export const configKeys = {
     boolString.default(false),
     'true or false',
     'Trust X-Forwarded-* headers (set behind a load balancer) for client IPs.',
+  ),
+  REALTIME_MAX_CONNECTIONS: spec(
+    int(0, 10_000_000).default(0),
+    'an integer from 0 to 10000000 (0: no limit)',
+    'WebSocket and SSE connections this instance accepts at once; more get 429 too_many_connections.',
+  ),
+  REALTIME_MAX_CONNECTIONS_PER_IP: spec(
+    int(0, 10_000_000).default(0),
+    'an integer from 0 to 10000000 (0: no limit)',
+    'WebSocket and SSE connections one client IP may hold on this instance (429 too_many_connections).',
+  ),
+  REALTIME_MAX_CONNECTIONS_PER_USER: spec(
+    int(0, 100_000).default(0),
+    'an integer from 0 to 100000 (0: no limit)',
+    'Connections one user may hold on this instance; over it the handshake gets 429, or an `auth` frame closes with 4010.',
+  ),
+  REALTIME_HANDSHAKES_PER_SECOND_PER_IP: spec(
+    int(0, 100_000).default(0),
+    'an integer from 0 to 100000 (0: no limit)',
+    'New WebSocket and SSE connections per second per client IP on this instance (bursts of twice this); more get 429 rate_limited.',
+  ),
+  REALTIME_IP_ALLOW: spec(
+    ipList,
+    'comma-separated IPv4/IPv6 addresses or CIDR ranges',
+    'If set, only these clients may open WebSocket and SSE connections (403 forbidden otherwise).',
+  ),
+  REALTIME_IP_DENY: spec(
+    ipList,
+    'comma-separated IPv4/IPv6 addresses or CIDR ranges',
+    'Clients that may never open WebSocket and SSE connections (403 forbidden); wins over REALTIME_IP_ALLOW.',
+  ),
+  REALTIME_PERMESSAGE_DEFLATE: spec(
+    boolString.default(false),
+    'true or false',
+    'Offer permessage-deflate compression to WebSocket clients (costs CPU and memory per socket).',
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: spec(
+    optionalString(
+      z
+        .string()
+        .trim()
+        .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v)),
+    ),
+    'an http(s) URL of an OTLP/HTTP collector',
+    'If set, traces (HTTP requests, publish and deliver) are exported to `<url>/v1/traces`. Unset: tracing is off.',
   ),
   SHUTDOWN_TIMEOUT_SECONDS: spec(
     int(1, 29).default(25),

@@ -1,8 +1,9 @@
 // The hub: local connections, reference-counted topic subscriptions on the broker, and gap-free
 // in-order delivery. It knows nothing about chat or the relay; they use its API.
 import { randomUUID } from 'node:crypto';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { Broker, Delivery, HistoryOptions, HistoryPage } from '../broker/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, Metrics, Tracer } from '../observability/index.js';
 import { Connection, type ConnectionSink, type OutgoingEvent } from './connection.js';
 import { encodeEvent, eventFrame, eventTypeOf } from './event-encoding.js';
 import { BROADCAST_TOPIC, userTopic } from './topics.js';
@@ -16,6 +17,9 @@ export interface HubOptions {
   maxCatchUpEvents?: number;
   /** Entries read from history per page while replaying. */
   historyPageSize?: number;
+  metrics?: Metrics;
+  /** Publish and deliver spans, when tracing is on. */
+  tracer?: Tracer;
 }
 
 export interface ConnectionChange {
@@ -56,6 +60,8 @@ export class Hub {
   private readonly historyPageSize: number;
   private readonly log: Logger;
   private stopListening: Array<() => void> = [];
+  /** Events written per transport; plain integers, read by the metrics at scrape time. */
+  private readonly sentBy = { ws: 0, sse: 0 };
 
   constructor(private readonly options: HubOptions) {
     this.maxCatchUpEvents = options.maxCatchUpEvents ?? 10_000;
@@ -129,6 +135,11 @@ export class Hub {
     return this.connections.values();
   }
 
+  /** Events written to connections so far, per transport. */
+  sentCounts(): Readonly<{ ws: number; sse: number }> {
+    return this.sentBy;
+  }
+
   // ---- subscriptions --------------------------------------------------------------------
 
   /**
@@ -191,7 +202,27 @@ export class Hub {
 
   /** Publishes an event to a topic on every node; returns its seq in the topic's history. */
   async publish(topic: string, event: HubEvent): Promise<{ seq?: number }> {
-    return this.options.broker.publish(topic, encodeEvent(event), this.options.history);
+    const tracer = this.options.tracer;
+    if (!tracer)
+      return this.options.broker.publish(topic, encodeEvent(event), this.options.history);
+    const span = tracer.startSpan('realtime.publish', {
+      attributes: { 'messaging.destination': topic },
+    });
+    try {
+      const result = await this.options.broker.publish(
+        topic,
+        encodeEvent(event),
+        this.options.history,
+      );
+      if (result.seq !== undefined) span.setAttribute('switchboard.seq', result.seq);
+      return result;
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
   }
 
   /** Publishes one event to each user's own topic, encoding it once. */
@@ -296,6 +327,7 @@ export class Hub {
         const page = await this.readHistory(topic, after, this.historyPageSize);
         if (connection.closed) return;
         if (!page.complete) {
+          this.options.metrics?.resumes.inc({ result: 'resync_required' });
           connection.sink.sendFrame({
             op: 'resync_required',
             topic,
@@ -319,6 +351,7 @@ export class Hub {
       return;
     }
     connection.positions.set(topic, Math.max(after, connection.positions.get(topic) ?? 0));
+    if (after > from) this.options.metrics?.resumes.inc({ result: 'resumed' });
     const queued = connection.catchingUp.get(topic) ?? [];
     connection.catchingUp.delete(topic);
     for (const event of queued) this.deliverTo(connection, event);
@@ -341,6 +374,20 @@ export class Hub {
     if (!state) return;
     const event = makeOutgoing(delivery.topic, delivery.seq, delivery.data);
     for (const connection of state.subscribers) this.deliverTo(connection, event);
+    const publishedAt = delivery.publishedAt;
+    if (publishedAt === undefined) return;
+    // Once per delivery per node, after every local socket was written to.
+    this.options.metrics?.deliveryLatency.observe(Math.max(0, Date.now() - publishedAt) / 1000);
+    this.options.tracer
+      ?.startSpan('realtime.deliver', {
+        startTime: publishedAt,
+        attributes: {
+          'messaging.destination': delivery.topic,
+          'switchboard.subscribers': state.subscribers.size,
+          ...(delivery.seq === undefined ? {} : { 'switchboard.seq': delivery.seq }),
+        },
+      })
+      .end();
   }
 
   private deliverTo(connection: Connection, event: OutgoingEvent): void {
@@ -380,6 +427,7 @@ export class Hub {
       return false;
     }
     if (event.seq !== undefined) connection.positions.set(event.topic, event.seq);
+    this.sentBy[connection.sink.transport] += 1;
     return true;
   }
 
@@ -392,6 +440,7 @@ export class Hub {
       },
       'closing slow consumer; it will resume',
     );
+    this.options.metrics?.slowConsumers.inc();
     connection.sink.close('slow_consumer');
     this.removeConnection(connection);
   }

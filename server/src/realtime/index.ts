@@ -3,9 +3,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Broker } from '../broker/index.js';
 import type { Config } from '../config/index.js';
-import { componentLogger, type Logger } from '../observability/index.js';
+import { componentLogger, type Logger, type Metrics, type Tracer } from '../observability/index.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { Hub } from './hub.js';
+import { instrumentRealtime } from './instrument.js';
+import { handshakeClientIp, limitsFromConfig } from './limits.js';
 import { OpRegistry } from './ops.js';
 import type { NodeRegistry } from './nodes.js';
 import type { Presence } from './presence.js';
@@ -63,6 +65,9 @@ export interface RealtimeOptions {
   logger: Logger;
   /** Mount the WebSocket and SSE endpoints (the gateway role). */
   serveClients: boolean;
+  metrics?: Metrics;
+  /** Set when tracing is on. */
+  tracer?: Tracer;
   /** The roles this process runs, as announced in the node registry; config.ROLES by default. */
   roles?: readonly string[];
 }
@@ -81,12 +86,18 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
       maxLength: config.REALTIME_HISTORY_SIZE,
       ttlSeconds: config.REALTIME_HISTORY_TTL_SECONDS,
     },
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   hub.start();
+  const stopInstruments = options.metrics
+    ? instrumentRealtime(hub, broker, options.metrics)
+    : () => undefined;
   const policies = new TopicPolicies();
   const ops = new OpRegistry();
 
   if (options.serveClients) {
+    const limits = limitsFromConfig(config, (userId) => hub.userConnectionCount(userId));
     const common = {
       app,
       hub,
@@ -94,6 +105,8 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
       policies,
       maxBufferBytes: config.REALTIME_MAX_BUFFER_BYTES,
       pingIntervalMs: config.REALTIME_PING_INTERVAL_SECONDS * 1000,
+      admitUser: (userId: string) => limits.admitUser(userId),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     };
     const ws = attachWebSocketTransport({
       ...common,
@@ -101,9 +114,15 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
       logger: logger.child({ part: 'ws' }),
       pongTimeoutMs: config.REALTIME_PONG_TIMEOUT_SECONDS * 1000,
       authTimeoutMs: config.REALTIME_AUTH_TIMEOUT_SECONDS * 1000,
-      perMessageDeflate: false,
+      perMessageDeflate: config.REALTIME_PERMESSAGE_DEFLATE,
+      clientIp: (request) => handshakeClientIp(request, config.TRUST_PROXY),
+      admit: (_request, ip) => limits.admit(ip),
     });
-    const sse = registerSseTransport({ ...common, logger: logger.child({ part: 'sse' }) });
+    const sse = registerSseTransport({
+      ...common,
+      logger: logger.child({ part: 'sse' }),
+      admit: (request) => limits.admit(request.ip),
+    });
     // Before Fastify waits for in-flight requests: streams never finish on their own.
     app.addHook('preClose', (done) => {
       ws.close();
@@ -113,6 +132,7 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
     });
   }
   app.addHook('onClose', (_instance, done) => {
+    stopInstruments();
     hub.stop();
     done();
   });

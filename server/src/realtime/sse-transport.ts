@@ -11,10 +11,11 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../http/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
 import { AuthError, type Authenticator } from './auth.js';
 import type { Connection, ConnectionSink } from './connection.js';
 import type { Hub } from './hub.js';
+import type { Admission, Refusal } from './limits.js';
 import type { TopicPolicies } from './topics.js';
 
 export const SSE_PATH = '/api/v1/events/stream';
@@ -27,8 +28,11 @@ export interface SseTransportOptions {
   logger: Logger;
   maxBufferBytes: number;
   pingIntervalMs: number;
-  /** Decides whether a stream may open (limits, allow/deny lists); a string is the reason. */
-  admit?: (request: FastifyRequest) => string | undefined;
+  /** Decides whether a stream may open (limits, allow/deny lists); released when it ends. */
+  admit?: (request: FastifyRequest) => Admission;
+  /** Decides whether a user may open one more connection; asked right before registering it. */
+  admitUser?: (userId: string) => Refusal | undefined;
+  metrics?: Metrics;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -39,7 +43,16 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 export function registerSseTransport(options: SseTransportOptions): { close(): void } {
-  const { app, hub, auth, policies } = options;
+  const { app, hub, auth, policies, metrics } = options;
+  const refuse = (refusal: Refusal) => {
+    metrics?.refused.inc({ transport: 'sse', reason: refusal.reason });
+    return new AppError(
+      refusal.code,
+      refusal.message,
+      undefined,
+      refusal.code === 'forbidden' ? undefined : { 'retry-after': '1' },
+    );
+  };
   const streams = new Set<{
     connection: Connection;
     write(chunk: string): void;
@@ -47,8 +60,10 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
   }>();
 
   app.get(SSE_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
-    const refusal = options.admit?.(request);
-    if (refusal) throw new AppError('too_many_connections', refusal);
+    const admission = options.admit?.(request);
+    if (admission && !admission.ok) throw refuse(admission.refusal);
+    // The slot is held until the response is over, however it ends (refused, failed or closed).
+    if (admission) reply.raw.once('close', admission.release);
     const token = bearer(request);
     if (!token)
       throw new AppError(
@@ -86,6 +101,10 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
       }
       positions = new Map([...decoded].filter(([topic]) => topics.includes(topic)));
     }
+
+    // Nothing is awaited from here until the hub registers the connection, so this is exact.
+    const refusal = options.admitUser?.(identity.userId);
+    if (refusal) throw refuse(refusal);
 
     const raw = reply.raw;
     reply.hijack();
@@ -125,6 +144,7 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
       close(name, message) {
         if (ended) return;
         ended = true;
+        metrics?.closedByServer.inc({ transport: 'sse', code: name });
         raw.end(sseEvent('close', JSON.stringify({ op: 'close', reason: name, message })));
       },
     };

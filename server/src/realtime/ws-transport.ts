@@ -13,10 +13,11 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Logger } from '../observability/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
 import { AuthError, type Authenticator, type Identity } from './auth.js';
 import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
 import type { Hub } from './hub.js';
+import type { Admission, Refusal } from './limits.js';
 import { OpError, type OpRegistry } from './ops.js';
 import type { TopicPolicies } from './topics.js';
 import { rawSocketOf, textFrame, writeFrame } from './ws-frame-writer.js';
@@ -37,8 +38,13 @@ export interface WsTransportOptions {
   perMessageDeflate: boolean;
   /** Client frames allowed per second (burst is twice this). */
   framesPerSecond?: number;
-  /** Decides whether a handshake may proceed (limits, allow/deny lists); a string is the reason. */
-  admit?: (request: IncomingMessage, ip: string) => string | undefined;
+  /** Decides whether a handshake may proceed (limits, allow/deny lists); released at close. */
+  admit?: (request: IncomingMessage, ip: string) => Admission;
+  /** Decides whether a user may open one more connection; asked right before registering it. */
+  admitUser?: (userId: string) => Refusal | undefined;
+  /** The client's address (honouring a trusted proxy); the socket's peer address otherwise. */
+  clientIp?: (request: IncomingMessage) => string;
+  metrics?: Metrics;
 }
 
 interface SocketState {
@@ -66,7 +72,7 @@ function rawText(raw: RawData): string {
   return Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
 }
 
-function close(socket: WebSocket, name: CloseCodeName, message?: string): void {
+function closeWith(socket: WebSocket, name: CloseCodeName, message?: string): void {
   const { code, reason } = closeCodes[name];
   // Close reasons are limited to 123 bytes.
   socket.close(code, (message ?? reason).slice(0, 120));
@@ -78,8 +84,22 @@ function tokenFromRequest(request: IncomingMessage, url: URL): string | undefine
   return url.searchParams.get('token') ?? undefined;
 }
 
+const statusText: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+};
+
+/** Ops counted under their own label; anything else is `other`, so clients cannot add series. */
+const coreOps = new Set(['auth', 'subscribe', 'unsubscribe', 'resume', 'ping']);
+
 export function attachWebSocketTransport(options: WsTransportOptions): { close(): void } {
-  const { hub, auth, policies, ops, logger } = options;
+  const { hub, auth, policies, ops, logger, metrics } = options;
+  const close = (socket: WebSocket, name: CloseCodeName, message?: string) => {
+    metrics?.closedByServer.inc({ transport: 'ws', code: name });
+    closeWith(socket, name, message);
+  };
   const framesPerSecond = options.framesPerSecond ?? 100;
   const states = new Map<WebSocket, SocketState>();
   const wss = new WebSocketServer({
@@ -140,6 +160,12 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       scheduleExpiry(socket, state);
       return;
     }
+    const refusal = options.admitUser?.(identity.userId);
+    if (refusal) {
+      metrics?.refused.inc({ transport: 'ws', reason: refusal.reason });
+      close(socket, 'too_many_connections', refusal.message);
+      return;
+    }
     clearTimeout(state.authTimer);
     state.identity = identity;
     scheduleExpiry(socket, state);
@@ -188,18 +214,22 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       if (isBinary) throw new Error('binary frames are not supported');
       parsed = JSON.parse(rawText(raw));
     } catch {
+      metrics?.received.inc({ op: 'invalid' });
       badFrame(socket, state, 'frames are JSON text');
       return;
     }
     const frame = anyClientFrame.safeParse(parsed);
     if (!frame.success) {
+      metrics?.received.inc({ op: 'invalid' });
       badFrame(socket, state, 'a frame is a JSON object with a string `op`');
       return;
     }
     const { op, id } = frame.data;
     const base = id === undefined ? { op } : { op, id };
+    metrics?.received.inc({ op: coreOps.has(op) || ops.get(op) ? op : 'other' });
 
     if (op === 'ping') {
+      metrics?.pulse.inc({ kind: 'ping' });
       reply(socket, { ...base, op: 'pong' });
       return;
     }
@@ -307,6 +337,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     states.set(socket, state);
     socket.on('pong', () => {
       state.lastPong = Date.now();
+      metrics?.pulse.inc({ kind: 'pong' });
     });
     // Frames are handled one at a time per socket, so replies keep the order of requests.
     let queue = Promise.resolve();
@@ -344,8 +375,9 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
   function rejectHandshake(socket: Duplex, status: number, code: ErrorCode, message: string): void {
     const body = JSON.stringify({ error: { code, message } });
     socket.end(
-      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Bad Request'}\r\n` +
+      `HTTP/1.1 ${status} ${statusText[status] ?? 'Bad Request'}\r\n` +
         'Content-Type: application/json\r\nConnection: close\r\n' +
+        (status === 429 ? 'Retry-After: 1\r\n' : '') +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
@@ -357,15 +389,26 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       return;
     }
     socket.on('error', () => socket.destroy());
-    const ip = request.socket.remoteAddress ?? 'unknown';
-    const refusal = options.admit?.(request, ip);
-    if (refusal) {
-      rejectHandshake(socket, 429, 'too_many_connections', refusal);
+    const ip = options.clientIp?.(request) ?? request.socket.remoteAddress ?? 'unknown';
+    const admission = options.admit?.(request, ip);
+    if (admission && !admission.ok) {
+      const { code, reason, message } = admission.refusal;
+      metrics?.refused.inc({ transport: 'ws', reason });
+      rejectHandshake(socket, errorCatalogue[code].status, code, message);
       return;
     }
+    // The slot is held from the handshake until the TCP connection is gone, however it ends.
+    if (admission) socket.once('close', admission.release);
     const token = tokenFromRequest(request, url);
-    const proceed = (identity: Identity | undefined) =>
+    const proceed = (identity: Identity | undefined) => {
+      const refusal = identity && options.admitUser?.(identity.userId);
+      if (refusal) {
+        metrics?.refused.inc({ transport: 'ws', reason: refusal.reason });
+        rejectHandshake(socket, errorCatalogue[refusal.code].status, refusal.code, refusal.message);
+        return;
+      }
       wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, identity, ip));
+    };
     if (!token) {
       proceed(undefined);
       return;
