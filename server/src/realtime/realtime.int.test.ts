@@ -5,6 +5,9 @@ import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
 import { connectWs } from '../test-support/ws-client.js';
 
+// Topics live in a shared Redis on the real-service pass: every run uses its own names.
+const run = `r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
 describe(`realtime gateway (${target})`, () => {
   let t: TestServer;
   beforeAll(async () => {
@@ -63,46 +66,48 @@ describe(`realtime gateway (${target})`, () => {
 
   it('resumes after a reconnect with every missed event exactly once, in order', async () => {
     const token = await t.token('frank', { topics: ['news.*'] });
+    const topic = `news.${run}`;
     const first = await connectWs(`${t.wsUrl}/ws?token=${token}`);
-    const sub = await first.request({ op: 'subscribe', topics: ['news.sports'] });
+    const sub = await first.request({ op: 'subscribe', topics: [topic] });
     expect(sub).toMatchObject({ success: true });
     const hub = t.server.realtime.hub;
-    for (let i = 1; i <= 5; i++) await hub.publish('news.sports', { type: 'score', n: i });
+    for (let i = 1; i <= 5; i++) await hub.publish(topic, { type: 'score', n: i });
     await first.next((f) => f.op === 'event' && f.n === 5);
-    const last = first.events('news.sports').at(-1)!.seq as number;
+    const last = first.events(topic).at(-1)!.seq as number;
     first.close();
     await first.closed;
 
-    for (let i = 6; i <= 20; i++) await hub.publish('news.sports', { type: 'score', n: i });
+    for (let i = 6; i <= 20; i++) await hub.publish(topic, { type: 'score', n: i });
     const second = await connectWs(`${t.wsUrl}/ws?token=${token}`);
     const resumed = await second.request({
       op: 'subscribe',
-      topics: ['news.sports'],
-      positions: { 'news.sports': last },
+      topics: [topic],
+      positions: { [topic]: last },
     });
     expect(resumed).toMatchObject({ success: true });
-    await hub.publish('news.sports', { type: 'score', n: 21 });
+    await hub.publish(topic, { type: 'score', n: 21 });
     await second.next((f) => f.op === 'event' && f.n === 21);
-    const got = second.events('news.sports').map((f) => f.n);
+    const got = second.events(topic).map((f) => f.n);
     expect(got).toEqual(Array.from({ length: 16 }, (_, i) => i + 6));
     second.close();
   });
 
   it('says resync_required when history no longer covers the resume point', async () => {
     const token = await t.token('gina', { topics: ['old.*'] });
+    const topic = `old.${run}`;
     const hub = t.server.realtime.hub;
     const total = t.config.REALTIME_HISTORY_SIZE + 5;
-    for (let i = 1; i <= total; i++) await hub.publish('old.topic', { type: 'tick', n: i });
+    for (let i = 1; i <= total; i++) await hub.publish(topic, { type: 'tick', n: i });
     const socket = await connectWs(`${t.wsUrl}/ws?token=${token}`);
-    await socket.request({ op: 'subscribe', topics: ['old.topic'], positions: { 'old.topic': 1 } });
+    await socket.request({ op: 'subscribe', topics: [topic], positions: { [topic]: 1 } });
     const resync = await socket.next((f) => f.op === 'resync_required');
     expect(resync).toMatchObject({
-      topic: 'old.topic',
+      topic,
       from: 1,
       latest: total,
       reason: 'history_trimmed',
     });
-    expect(socket.events('old.topic')).toEqual([]);
+    expect(socket.events(topic)).toEqual([]);
     socket.close();
   });
 
