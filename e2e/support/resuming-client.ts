@@ -38,6 +38,8 @@ export class ResumingClient {
   readonly positions = new Map<string, number>();
   /** Server frames other than events and replies (resync_required, errors). */
   readonly notices: Frame[] = [];
+  /** Events that are not test ticks (`{ n }`), e.g. `presence.changed`. */
+  readonly otherEvents: Frame[] = [];
   readonly reconnects: Reconnect[] = [];
   node = -1;
   private connectionCount = 0;
@@ -191,7 +193,7 @@ export class ResumingClient {
     if (frame.op === 'event') {
       const { topic, seq, n } = frame;
       if (typeof topic !== 'string' || typeof seq !== 'number' || typeof n !== 'number') {
-        this.notices.push(frame);
+        this.otherEvents.push(frame);
       } else {
         this.events.push({ topic, seq, n, node, connection });
         this.positions.set(topic, Math.max(seq, this.positions.get(topic) ?? 0));
