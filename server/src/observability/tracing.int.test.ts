@@ -57,6 +57,8 @@ describe(`tracing (${target})`, () => {
       await socket.request({ op: 'subscribe', topics: ['trace.t'] });
       await t.server.realtime.hub.publish('trace.t', { type: 'traced.event' });
       await socket.next((f) => f.op === 'event');
+      await t.server.realtime.hub.push(['traced'], { type: 'traced.push' });
+      await socket.next((f) => f.op === 'event' && f.type === 'traced.push');
       socket.close();
       await socket.closed;
     } finally {
@@ -70,6 +72,7 @@ describe(`tracing (${target})`, () => {
     expect(all).toContain('GET /health');
     expect(all).toContain('realtime.publish');
     expect(all).toContain('realtime.deliver');
+    expect(all).toContain('realtime.push');
     expect(all).toContain('trace.t');
     // The request span joined the caller's trace from `traceparent`.
     expect(all).toContain('a'.repeat(32));

@@ -202,34 +202,18 @@ export class Hub {
 
   /** Publishes an event to a topic on every node; returns its seq in the topic's history. */
   async publish(topic: string, event: HubEvent): Promise<{ seq?: number }> {
-    const tracer = this.options.tracer;
-    if (!tracer)
-      return this.options.broker.publish(topic, encodeEvent(event), this.options.history);
-    const span = tracer.startSpan('realtime.publish', {
-      attributes: { 'messaging.destination': topic },
-    });
-    try {
-      const result = await this.options.broker.publish(
-        topic,
-        encodeEvent(event),
-        this.options.history,
-      );
-      if (result.seq !== undefined) span.setAttribute('switchboard.seq', result.seq);
-      return result;
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
+    return this.traced('realtime.publish', { 'messaging.destination': topic }, () =>
+      this.options.broker.publish(topic, encodeEvent(event), this.options.history),
+    );
   }
 
   /** Publishes one event to each user's own topic, encoding it once. */
   async push(userIds: readonly string[], event: HubEvent): Promise<void> {
     const data = encodeEvent(event);
-    await Promise.all(
-      userIds.map((id) => this.options.broker.publish(userTopic(id), data, this.options.history)),
+    await this.traced('realtime.push', { 'switchboard.users': userIds.length }, () =>
+      Promise.all(
+        userIds.map((id) => this.options.broker.publish(userTopic(id), data, this.options.history)),
+      ),
     );
   }
 
@@ -247,6 +231,30 @@ export class Hub {
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  /** Runs a publish inside a span when tracing is on; exactly the call otherwise. */
+  private async traced<T extends { seq?: number } | unknown[]>(
+    name: string,
+    attributes: Record<string, string | number>,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    const tracer = this.options.tracer;
+    if (!tracer) return run();
+    const span = tracer.startSpan(name, { attributes });
+    try {
+      const result = await run();
+      if (!Array.isArray(result) && result.seq !== undefined) {
+        span.setAttribute('switchboard.seq', result.seq);
+      }
+      return result;
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
 
   private emitChange(change: ConnectionChange): void {
     for (const listener of this.changeListeners) {
