@@ -1,6 +1,7 @@
 // The client against a real in-process server: connect and receive, requests, reconnects while
 // events keep coming (exactly once, in order), gaps filled by resume, resync_required, token
-// refresh and refusal, backoff, app-level ping, and SSE resuming with Last-Event-ID.
+// refresh and refusal, backoff, app-level ping, and SSE (fetch and EventSource) resuming with
+// Last-Event-ID.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,12 +12,13 @@ import { target } from '../../../server/src/test-support/services.js';
 import type {
   ClientEvent,
   Clock,
+  EventSourceLike,
   FetchLike,
   ResyncInfo,
   StateChange,
   SwitchboardClient,
 } from './index.js';
-import { ClientError, createClient } from './index.js';
+import { ClientError, createClient, SseParser } from './index.js';
 import { createNodeClient, NodeWebSocket } from './node.js';
 
 const HISTORY = 300;
@@ -84,6 +86,105 @@ async function startProxy(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** A small EventSource over fetch, standing in for the browser's (Node 20 has none). */
+class FetchEventSource implements EventSourceLike {
+  static readonly urls: string[] = [];
+  readyState = 0;
+  onerror: ((event: never) => void) | null = null;
+  private readonly listeners = new Map<
+    string,
+    Array<(event: { data: string; lastEventId: string }) => void>
+  >();
+  private readonly controller = new AbortController();
+
+  constructor(url: string) {
+    FetchEventSource.urls.push(url);
+    void this.run(url);
+  }
+
+  addEventListener(
+    type: string,
+    listener: (event: { data: string; lastEventId: string }) => void,
+  ): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  close(): void {
+    this.readyState = 2;
+    this.controller.abort();
+  }
+
+  private async run(url: string): Promise<void> {
+    try {
+      const response = await fetch(url, { signal: this.controller.signal });
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      this.readyState = 1;
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      const parser = new SseParser();
+      let lastEventId = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (const message of parser.push(decoder.decode(value, { stream: true }))) {
+          if (message.id !== undefined) lastEventId = message.id;
+          for (const listener of this.listeners.get(message.event) ?? []) {
+            listener({ data: message.data, lastEventId });
+          }
+        }
+      }
+    } catch {
+      // Aborted or refused: reported through onerror like the browser does.
+    }
+    if (this.readyState === 2) return;
+    this.readyState = 2;
+    (this.onerror as unknown as (() => void) | null)?.();
+  }
+}
+
+/** Publishes numbered events on a topic and the user's topic while the server drops every
+ * connection `kills` times; returns how many were published. */
+async function publishThroughKills(
+  t: TestServer,
+  client: SwitchboardClient,
+  topic: string,
+  userId: string,
+  received: () => number,
+  kills: number,
+): Promise<number> {
+  const hub = t.server.realtime.hub;
+  let done = 0;
+  let stop = false;
+  let published = 0;
+  const publish = async () => {
+    published += 1;
+    await hub.publish(topic, { type: 'tick', n: published });
+    await hub.push([userId], { type: 'inbox.item', n: published });
+  };
+  const publisher = (async () => {
+    while (done < kills && !stop) {
+      await publish();
+      if (published % 3 === 0) await tick();
+    }
+    for (let i = 0; i < 20; i++) await publish();
+  })();
+  try {
+    while (done < kills) {
+      const seen = received();
+      await until(
+        'new events on an open connection',
+        () => client.state === 'open' && received() >= seen + 10,
+      );
+      hub.closeAll();
+      done += 1;
+    }
+  } finally {
+    stop = true;
+    await publisher;
+  }
+  return published;
 }
 
 function recordStates(client: SwitchboardClient): StateChange[] {
@@ -436,6 +537,109 @@ describe(`client SDK against a real server (${target})`, () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('[query-auth] authenticates with ?token= and resumes the same way', async () => {
+    const client = track(
+      createNodeClient({
+        url: t.url,
+        authIn: 'query',
+        getToken: () => t.token('ida', { topics: ['feed.*'] }),
+        reconnect: fast,
+      }),
+    );
+    const feed: number[] = [];
+    const inbox: number[] = [];
+    await client.connect();
+    await client.subscribe<{ n: number }>('feed.q', (event) => feed.push(event.n));
+    client.on<{ n: number }>('inbox.item', (event) => inbox.push(event.n));
+    const published = await publishThroughKills(t, client, 'feed.q', 'ida', () => feed.length, 2);
+    await until('every event', () => feed.length >= published && inbox.length >= published);
+    expect(feed).toEqual(range(1, published));
+    // The user topic's position is learnt from its first event, so the first few may predate it.
+    expect(inbox).toEqual(range(inbox[0]!, published));
+    client.close();
+  });
+
+  it('[sse-gap] reconnects from the last delivered position when a stream skips a seq', async () => {
+    let dropped = false;
+    const cursors: string[] = [];
+    const droppingFetch: FetchLike = async (url, init) => {
+      cursors.push(init.headers['last-event-id'] ?? '');
+      const response = await fetch(url, init);
+      if (!response.ok || !response.body) return response;
+      const decoder = new TextDecoder();
+      const encoder = new TextEncoder();
+      let buffer = '';
+      const body = response.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            buffer += decoder.decode(chunk, { stream: true });
+            const blocks = buffer.split('\n\n');
+            buffer = blocks.pop()!;
+            for (const block of blocks) {
+              if (!dropped && block.includes('"n":3')) {
+                dropped = true;
+                continue;
+              }
+              controller.enqueue(encoder.encode(`${block}\n\n`));
+            }
+          },
+        }),
+      );
+      return { ok: true, status: response.status, body, text: () => response.text() };
+    };
+    const client = track(
+      createClient({
+        url: t.url,
+        transport: 'sse',
+        getToken: () => t.token('jo', { topics: ['feed.*'] }),
+        fetch: droppingFetch,
+        reconnect: fast,
+      }),
+    );
+    const got: number[] = [];
+    await client.connect();
+    await client.subscribe<{ n: number }>('feed.sgap', (event) => got.push(event.n));
+    const seqs: number[] = [];
+    for (let n = 1; n <= 6; n++) {
+      seqs.push((await t.server.realtime.hub.publish('feed.sgap', { type: 'tick', n })).seq!);
+    }
+    await until('six events', () => got.length === 6);
+    expect(dropped).toBe(true);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(cursors.at(-1)).toContain(`feed.sgap=${seqs[1]}`);
+    client.close();
+  });
+
+  it('[eventsource] reads SSE through EventSource with the token and cursor in the query', async () => {
+    FetchEventSource.urls.length = 0;
+    const client = track(
+      createClient({
+        url: t.url,
+        transport: 'sse',
+        sseReader: 'eventsource',
+        EventSource: FetchEventSource,
+        eventTypes: ['tick'],
+        getToken: () => t.token('kim', { topics: ['feed.*'] }),
+        reconnect: fast,
+      }),
+    );
+    const feed: number[] = [];
+    const inbox: number[] = [];
+    await client.connect();
+    await client.subscribe<{ n: number }>('feed.es', (event) => feed.push(event.n));
+    // Registered before the kills, so every later stream listens to this type too.
+    client.on<{ n: number }>('inbox.item', (event) => inbox.push(event.n));
+    const published = await publishThroughKills(t, client, 'feed.es', 'kim', () => feed.length, 2);
+    await until('every event', () => feed.length >= published && inbox.length >= published);
+    expect(feed).toEqual(range(1, published));
+    expect(inbox).toEqual(range(inbox[0]!, published));
+    const resumed = FetchEventSource.urls
+      .map((url) => new URL(url).searchParams)
+      .filter((q) => q.get('token') && /feed\.es=\d+/.test(q.get('lastEventId') ?? ''));
+    expect(resumed.length).toBeGreaterThanOrEqual(2);
+    client.close();
   });
 
   it('[sse] streams events and resumes with Last-Event-ID after the server ends the stream', async () => {
