@@ -34,6 +34,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/packages/protocol/package.json ./packages/protocol/package.json
 COPY --from=build /app/packages/protocol/dist ./packages/protocol/dist
+# The gRPC PushService definition, loaded at run time.
+COPY --from=build /app/packages/protocol/proto ./packages/protocol/proto
 COPY --from=build /app/packages/client/package.json ./packages/client/package.json
 COPY --from=build /app/packages/client/dist ./packages/client/dist
 COPY --from=build /app/server/package.json ./server/package.json

@@ -1,4 +1,4 @@
-// The `switchboard` command: serve, migrate, config check.
+// The `switchboard` command: serve, migrate, config check, apikey.
 import { Command, InvalidArgumentError } from 'commander';
 import {
   ConfigError,
@@ -10,7 +10,16 @@ import {
 } from './config/index.js';
 import { createShutdown, openStoreWithRetry, startServer } from './main.js';
 import { createLogger } from './observability/index.js';
-import { runMigrations } from './store/index.js';
+import {
+  apiKeyScopes,
+  createApiKey,
+  isApiKeyReference,
+  listApiKeys,
+  revokeApiKey,
+  type ApiKeyScope,
+  type ApiKeyView,
+} from './push/index.js';
+import { runMigrations, type Store } from './store/index.js';
 
 function parseRoles(value: string): Role[] {
   const parsed = rolesSchema.safeParse(value);
@@ -38,6 +47,67 @@ function load(overrides: Parameters<typeof loadConfig>[0] = {}): LoadedConfig {
       process.exit(2);
     }
     throw err;
+  }
+}
+
+function parseScopes(value: string): ApiKeyScope[] {
+  const scopes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const known: readonly string[] = apiKeyScopes;
+  if (scopes.length === 0 || scopes.some((s) => !known.includes(s))) {
+    throw new InvalidArgumentError(`expected a comma-separated list of ${apiKeyScopes.join(', ')}`);
+  }
+  return scopes as ApiKeyScope[];
+}
+
+/** Opens the configured store (migrated like `serve` would), runs `work`, closes it. */
+async function withStore(work: (store: Store) => Promise<void>): Promise<void> {
+  const { config } = load({ secrets: 'readOnly' });
+  // Output of these commands is for people and scripts: only warnings and worse get logged.
+  const quiet = ['error', 'fatal', 'silent'].includes(config.LOG_LEVEL) ? config.LOG_LEVEL : 'warn';
+  const logger = createLogger({ level: quiet, instanceId: config.INSTANCE_ID });
+  let store: Store;
+  try {
+    store = await openStoreWithRetry(config, logger);
+  } catch (err) {
+    console.error(`Cannot open the database: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  try {
+    if (config.MIGRATE_ON_START) await runMigrations(store.db, logger);
+    await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function formatDate(date: Date | null): string {
+  return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
+}
+
+function printKeyTable(keys: ApiKeyView[]): void {
+  const rows = [
+    ['ID', 'PREFIX', 'NAME', 'SCOPES', 'CREATED', 'LAST USED', 'REVOKED'],
+    ...keys.map((k) => [
+      k.id,
+      k.prefix,
+      k.name,
+      k.scopes.join(','),
+      formatDate(k.createdAt),
+      formatDate(k.lastUsedAt),
+      formatDate(k.revokedAt),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
   }
 }
 
@@ -110,6 +180,78 @@ configCommand
     const loaded = load({ secrets: 'readOnly' });
     for (const line of describeConfig(loaded)) console.log(line);
     console.log('Configuration is valid.');
+  });
+
+const apikeyCommand = program
+  .command('apikey')
+  .description('manage server API keys for the publish API (HTTP and gRPC)');
+apikeyCommand
+  .command('create')
+  .description('create an API key and print it once (only its hash is stored)')
+  .requiredOption('--name <name>', 'what the key is for, e.g. "email backend"')
+  .option(
+    '--scopes <scopes>',
+    `comma-separated scopes: ${apiKeyScopes.join(', ')} (admin implies all; default: publish,push,broadcast)`,
+    parseScopes,
+  )
+  .option('--json', 'print the key and its details as JSON')
+  .action(async (opts: { name: string; scopes?: ApiKeyScope[]; json?: boolean }) => {
+    if (opts.name.trim() === '' || opts.name.length > 100) {
+      console.error('--name must have 1 to 100 characters');
+      process.exit(2);
+    }
+    await withStore(async (store) => {
+      const created = await createApiKey(store.db, {
+        name: opts.name,
+        ...(opts.scopes ? { scopes: opts.scopes } : {}),
+      });
+      if (opts.json) {
+        console.log(JSON.stringify(created));
+        return;
+      }
+      console.log(
+        `Created API key "${created.name}" (id ${created.id}, scopes ${created.scopes.join(',')}).`,
+      );
+      console.log('Store it now; it cannot be shown again:');
+      console.log(created.key);
+    });
+  });
+apikeyCommand
+  .command('list')
+  .description('list API keys: id, prefix, name, scopes, created, last used, revoked')
+  .option('--json', 'print the list as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    await withStore(async (store) => {
+      const keys = await listApiKeys(store.db);
+      if (opts.json) console.log(JSON.stringify(keys));
+      else if (keys.length === 0) console.log('No API keys yet; create one with `apikey create`.');
+      else printKeyTable(keys);
+    });
+  });
+apikeyCommand
+  .command('revoke')
+  .description(
+    'revoke an API key by id or prefix (running nodes refuse it within PUSH_API_KEY_CACHE_SECONDS)',
+  )
+  .argument('<key>', 'the key id (uuid) or prefix (sbk_…) as `apikey list` shows it')
+  .action(async (reference: string) => {
+    if (!isApiKeyReference(reference)) {
+      console.error(
+        `"${reference}" is not an API key id (uuid) or prefix (sbk_ and 12 hex digits)`,
+      );
+      process.exit(2);
+    }
+    await withStore(async (store) => {
+      const revoked = await revokeApiKey(store.db, reference);
+      if (!revoked) {
+        console.error(`No API key has id or prefix ${reference}.`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(
+        `Revoked API key "${revoked.name}" (id ${revoked.id}, prefix ${revoked.prefix}) at ${formatDate(revoked.revokedAt)}.`,
+      );
+    });
   });
 
 await program.parseAsync(process.argv);

@@ -266,6 +266,7 @@ describe('the image command, run from the repository root', () => {
         ...baseEnv(),
         DATA_DIR: dataDir.path,
         PORT: String(port),
+        GRPC_PORT: '0',
         DATABASE_URL: '',
         REDIS_URL: '',
         LOG_LEVEL: 'info',

@@ -14,6 +14,7 @@ import {
   type Metrics,
   type Tracing,
 } from './observability/index.js';
+import { createPush, type Push } from './push/index.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
 
@@ -40,6 +41,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly broker: Broker;
   readonly realtime: Realtime;
+  /** The publish API for other backends (HTTP routes, gRPC PushService, API keys). */
+  readonly push: Push;
   /** The process's metrics (one prom-client Registry), served at /metrics. */
   readonly metrics: Metrics;
   readonly readiness: Readiness;
@@ -142,6 +145,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_SECONDS * 1000));
     }
   });
+  let push: Push | undefined;
+  // Calls in flight still need the broker; half the deadline leaves the rest for HTTP.
+  shutdown.add('close grpc', () => push?.close(config.SHUTDOWN_TIMEOUT_SECONDS * 500));
   // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
   // for in-flight requests.
   shutdown.add('close http', () => app.close());
@@ -163,10 +169,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metrics,
       ...(tracing ? { tracer: tracing.tracer } : {}),
     });
+    push = createPush({
+      app,
+      db: store.db,
+      hub: realtime.hub,
+      config,
+      logger,
+      serveApi: roles.includes('api'),
+      metrics,
+    });
     await options.beforeListen?.({ app, store, broker: activeBroker, realtime, metrics });
     address = await app.listen({ host: config.HOST, port: config.PORT });
+    await push.listen();
   } catch (err) {
     // Not through `shutdown`: a signal handler may be waiting on this very start-up.
+    await push?.close(0).catch(() => undefined);
     await app.close().catch(() => undefined);
     await tracing?.shutdown().catch(() => undefined);
     await activeBroker.close().catch(() => undefined);
@@ -186,6 +203,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     broker: activeBroker,
     realtime,
+    push,
     metrics,
     readiness,
     shutdown,

@@ -110,6 +110,21 @@ export const configKeys = {
     'an integer from 0 to 65535 (0 picks a free port)',
     'HTTP port for the REST API, WebSocket and SSE.',
   ),
+  GRPC_ENABLED: spec(
+    boolString.default(true),
+    'true or false',
+    'Serve the gRPC PushService (processes with the api role); false turns it off.',
+  ),
+  GRPC_PORT: spec(
+    int(0, 65535).default(15091),
+    'an integer from 0 to 65535 (0 picks a free port)',
+    'Port of the gRPC PushService, on HOST.',
+  ),
+  PUSH_API_KEY_CACHE_SECONDS: spec(
+    int(0, 300).default(5),
+    'an integer from 0 to 300',
+    'How long a node trusts a looked-up server API key; a revoke reaches other nodes within this time (the revoking node at once).',
+  ),
   LOG_LEVEL: spec(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     'one of fatal, error, warn, info, debug, trace, silent',

@@ -164,6 +164,7 @@ describe.skipIf(skip)(
           DATABASE_URL: cluster.url,
           DATA_DIR: join(dir.path, 'switchboard'),
           PORT: '0',
+          GRPC_PORT: '0',
           HOST: '127.0.0.1',
           LOG_LEVEL: 'silent',
           DATABASE_POOL_MAX: '4',

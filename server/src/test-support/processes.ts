@@ -174,7 +174,8 @@ export function track(child: ChildProcess): RunningProcess {
 /**
  * Starts `switchboard <args>` from the built CLI. The environment holds only what the test gives
  * (plus PATH and HOME), so a developer's DATABASE_URL or .env cannot leak in; run it from a temp
- * `cwd` for the same reason.
+ * `cwd` for the same reason. GRPC_PORT defaults to 0 (a free port) so that servers started side
+ * by side never contend for the fixed default; a test may set it.
  */
 export function spawnCli(
   args: readonly string[],
@@ -186,6 +187,7 @@ export function spawnCli(
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? options.cwd,
       TZ: 'UTC',
+      GRPC_PORT: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,6 +22,8 @@ export async function startTestServer(
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     PORT: '0',
+    // Never the fixed default: test servers run side by side.
+    GRPC_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATA_DIR: dir.path,
     ...(testStore.databaseUrl ? { DATABASE_URL: testStore.databaseUrl } : {}),
