@@ -254,6 +254,53 @@ describe(`client SDK against a real server (${target})`, () => {
     expect(client.state).toBe('closed');
   });
 
+  it('[early] a subscription made while a connection opens is on that connection', async () => {
+    // The hook runs once the socket or stream is being opened, its topics already chosen.
+    let hook: (() => void) | undefined;
+    const runHook = () => {
+      const run = hook;
+      hook = undefined;
+      run?.();
+    };
+    class HookedWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        runHook();
+      }
+    }
+    const hookedFetch: FetchLike = (url, init) => {
+      runHook();
+      return fetch(url, init);
+    };
+    for (const transport of ['ws', 'sse'] as const) {
+      const client = track(
+        createClient({
+          url: t.url,
+          transport,
+          WebSocket: HookedWebSocket,
+          fetch: hookedFetch,
+          getToken: () => t.token('lee', { topics: ['news.*'] }),
+        }),
+      );
+      const got: number[] = [];
+      const subscribed = new Promise<unknown>((resolve) => {
+        hook = () => resolve(client.subscribe<{ n: number }>('news.early', (e) => got.push(e.n)));
+      });
+      await client.connect();
+      await subscribed;
+      await t.server.realtime.hub.publish('news.early', { type: 'tick', n: 1 });
+      await until(`the event over ${transport}`, () => got.length === 1);
+      // The user's own topic cannot be unsubscribed by accident: on() handlers still get it.
+      const mine: string[] = [];
+      client.on('note', (event) => mine.push(event.topic));
+      const off = await client.subscribe('user.lee', () => undefined);
+      await off();
+      await t.server.realtime.hub.push(['lee'], { type: 'note' });
+      await until(`the user event over ${transport}`, () => mine.length === 1);
+      client.close();
+    }
+  });
+
   it('[exactly-once] reconnects after the server drops every socket while events keep coming', async () => {
     const client = track(
       createNodeClient({

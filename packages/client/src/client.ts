@@ -63,6 +63,7 @@ class Client implements SwitchboardClient {
   private reconnectTimer: unknown;
   private lastToken: string | undefined;
   private needNewToken = false;
+  private userId: string | undefined;
   /** Bumped whenever a connection is started or the client closes; stale async work checks it. */
   private generation = 0;
   private readonly sseCursor: { value?: string } = {};
@@ -121,7 +122,7 @@ class Client implements SwitchboardClient {
     handlers.add(any);
     if (fresh) {
       try {
-        await this.syncSubscribe([topic]);
+        await this.syncSubscribe(topic);
       } catch (err) {
         handlers.delete(any);
         if (handlers.size === 0 && this.topics.get(topic) === handlers) {
@@ -141,6 +142,8 @@ class Client implements SwitchboardClient {
     else handlers.clear();
     if (handlers.size > 0) return;
     this.topics.delete(topic);
+    // Every connection has the user's own topic and `broadcast`; `on()` handlers still want them.
+    if (topic === 'broadcast' || topic === `user.${this.userId}`) return;
     this.tracker.forget(topic);
     const driver = this.driver;
     if (driver instanceof WsDriver && this.driverOpen) await driver.unsubscribe([topic]);
@@ -286,6 +289,7 @@ class Client implements SwitchboardClient {
         if (!live()) return;
         this.driverOpen = true;
         this.attempt = 0;
+        if (info.userId !== undefined) this.userId = info.userId;
         if (this.current !== 'open') {
           this.current = 'open';
           this.emit({ state: 'open', ...info });
@@ -402,16 +406,22 @@ class Client implements SwitchboardClient {
     });
   }
 
-  private async syncSubscribe(topics: string[]): Promise<void> {
-    const driver = this.driver;
-    if (driver instanceof WsDriver && this.driverOpen) {
-      await driver.subscribe(topics, this.tracker.positions());
-      return;
+  private async syncSubscribe(topic: string): Promise<void> {
+    for (;;) {
+      const driver = this.driver;
+      if (driver && this.driverOpen) {
+        if (driver.covers(topic)) return;
+        if (driver instanceof WsDriver) {
+          await driver.subscribe([topic], this.tracker.positions());
+          return;
+        }
+        // A stream's topics are fixed when it opens: open another one from the current cursor.
+        this.restart('subscribed');
+      }
+      // Not connected yet: a connection opening now may have started without this topic.
+      if (this.current === 'idle' || this.current === 'closed') return;
+      await this.waitOpen(this.options.requestTimeoutMs ?? 10_000);
     }
-    if (driver instanceof SseDriver && this.driverOpen) this.restart('subscribed');
-    // Not connected (or reconnecting): the next connection subscribes every topic.
-    if (this.current === 'idle' || this.current === 'closed') return;
-    await this.waitOpen(this.options.requestTimeoutMs ?? 10_000);
   }
 
   // ---- delivery ---------------------------------------------------------------------------

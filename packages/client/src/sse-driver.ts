@@ -32,6 +32,7 @@ export class SseDriver {
   private controller: AbortController | undefined;
   private source: EventSourceLike | undefined;
   private closeReason: string | undefined;
+  private readonly topics = new Set<string>();
 
   /**
    * @param host - the client core
@@ -46,6 +47,7 @@ export class SseDriver {
 
   /** Opens the stream for `topics` (besides the user's own and `broadcast`), resuming after `positions`. */
   start(token: string, topics: readonly string[], positions: ReadonlyMap<string, number>): void {
+    for (const topic of topics) this.topics.add(topic);
     const url = new URL(this.options.url);
     if (topics.length > 0) url.searchParams.set('topics', topics.join(','));
     const lastEventId = this.lastEventId(positions);
@@ -57,6 +59,11 @@ export class SseDriver {
         this.drop({ kind: 'retry', reason: err instanceof Error ? err.message : String(err) });
       });
     }
+  }
+
+  /** Whether this stream carries the topic (named when it opened). */
+  covers(topic: string): boolean {
+    return this.topics.has(topic);
   }
 
   /** Ends the stream without reporting back. */

@@ -67,6 +67,7 @@ export class WsDriver {
   private syncing = true;
   private readonly resuming = new Set<string>();
   private pingTimer: unknown;
+  private readonly subscribed = new Set<string>();
 
   constructor(
     private readonly host: DriverHost,
@@ -190,12 +191,19 @@ export class WsDriver {
       ...(known.length > 0 ? { positions: Object.fromEntries(known) } : {}),
     });
     if (isRecord(reply.positions)) this.host.baseline(reply.positions);
+    for (const topic of topics) this.subscribed.add(topic);
+  }
+
+  /** Whether this connection is subscribed to the topic already. */
+  covers(topic: string): boolean {
+    return this.subscribed.has(topic);
   }
 
   /** Unsubscribes topics on the open connection. */
   async unsubscribe(topics: readonly string[]): Promise<void> {
     for (const batch of chunks(topics, TOPICS_PER_FRAME)) {
       await this.request({ op: 'unsubscribe', topics: batch });
+      for (const topic of batch) this.subscribed.delete(topic);
     }
   }
 
