@@ -16,7 +16,13 @@ import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/index.js';
 import { Hub } from '../realtime/index.js';
-import { freePort, track, waitFor, type RunningProcess } from '../test-support/processes.js';
+import {
+  freePort,
+  track,
+  waitFor,
+  within,
+  type RunningProcess,
+} from '../test-support/processes.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { makeTestStore, target, testLogger } from '../test-support/services.js';
 import { connectWs, type TestSocket } from '../test-support/ws-client.js';
@@ -242,6 +248,23 @@ describe(`gRPC PushService metrics (${target})`, () => {
       client.close();
       await server.close(1000);
       await testStore.cleanup();
+    }
+  });
+});
+
+describe(`gRPC PushService at shutdown (${target})`, () => {
+  it('stops promptly with a client still connected, which then gets UNAVAILABLE', async () => {
+    const t = await startTestServer();
+    const client = grpcClient(t.server.push.grpcPort!);
+    try {
+      const { key } = await t.server.push.createApiKey({ name: 'shutdown' });
+      await client.call('Broadcast', { event: { type: 'x' } }, key);
+      // The idle HTTP/2 connection from the call above must not hold the shutdown.
+      await within('server stop', 15_000, t.stop());
+      const err = await failure(client.call('Broadcast', { event: { type: 'x' } }, key));
+      expect(err.code).toBe(status.UNAVAILABLE);
+    } finally {
+      client.close();
     }
   });
 });
