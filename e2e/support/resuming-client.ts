@@ -46,6 +46,8 @@ export class ResumingClient {
   private ws: WebSocket | undefined;
   private autoReconnect = false;
   private reconnecting: Promise<void> | undefined;
+  /** Set while a reconnect loop runs, so a close during one of its attempts starts no other. */
+  private inReconnect = false;
   private nextId = 1;
   private readonly replies = new Map<number, (frame: Frame) => void>();
   private readonly listeners = new Set<() => void>();
@@ -60,6 +62,8 @@ export class ResumingClient {
   async connect(node: number): Promise<void> {
     const url = this.options.nodes[node];
     if (!url) throw new Error(`${this.options.name}: no node ${node}`);
+    // Taken before the new connection delivers anything: what this client really has.
+    const positions = Object.fromEntries(this.positions);
     const ws = new WebSocket(`${url}/ws`);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
@@ -80,17 +84,24 @@ export class ResumingClient {
       this.replies.clear();
       if (this.ws === ws) {
         this.ws = undefined;
-        if (this.autoReconnect) this.reconnecting = this.reconnectAfterLoss(node);
+        if (this.autoReconnect && !this.inReconnect) {
+          this.reconnecting = this.reconnectAfterLoss(node);
+        }
       }
       this.notify();
     });
-    const auth = await this.request({ op: 'auth', token: this.options.token });
+    // The user topic and broadcast start at authentication, so their positions go with it.
+    const auth = await this.request({ op: 'auth', token: this.options.token, positions });
     if (auth.success !== true) throw new Error(`${this.options.name}: auth failed ${str(auth)}`);
-    const positions = Object.fromEntries(this.positions);
+    const atAuth = new Set([`user.${String(auth.userId)}`, 'broadcast']);
+    const topics = this.options.topics.filter((t) => !atAuth.has(t));
+    if (topics.length === 0) return;
     const sub = await this.request({
       op: 'subscribe',
-      topics: this.options.topics,
-      ...(this.positions.size > 0 ? { positions } : {}),
+      topics,
+      positions: Object.fromEntries(
+        topics.flatMap((t) => (t in positions ? [[t, positions[t]]] : [])),
+      ),
     });
     if (sub.success !== true) throw new Error(`${this.options.name}: subscribe failed ${str(sub)}`);
   }
@@ -215,6 +226,15 @@ export class ResumingClient {
 
   /** Tries the other nodes in turn (backing off a little) until one accepts the resume. */
   private async reconnectAfterLoss(from: number): Promise<void> {
+    this.inReconnect = true;
+    try {
+      await this.tryNodes(from);
+    } finally {
+      this.inReconnect = false;
+    }
+  }
+
+  private async tryNodes(from: number): Promise<void> {
     const started = Date.now();
     const count = this.options.nodes.length;
     for (let attempt = 1; this.autoReconnect; attempt++) {
@@ -222,10 +242,12 @@ export class ResumingClient {
       if (to !== from && !this.options.isDown?.(to)) {
         try {
           await this.connect(to);
+          // Closed again right after subscribing: its close started no reconnect, so go on here.
+          if (!this.connected) throw new Error('closed while resuming');
           this.reconnects.push({ from, to, ms: Date.now() - started });
           return;
         } catch {
-          // Half-open (refused auth or subscribe): drop it without starting another reconnect.
+          // Failed or half-open (refused auth or subscribe): drop it; this loop tries the next.
           const failed = this.ws;
           this.ws = undefined;
           failed?.terminate();

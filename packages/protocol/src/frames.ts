@@ -20,7 +20,17 @@ const frameId = z.union([z.string().max(64), z.number().int()]).optional();
 /** A position to resume from: the last seq the client saw on each topic. */
 export const positionsSchema = z.record(topicSchema, z.number().int().min(0));
 
-export const authFrame = z.object({ op: z.literal('auth'), id: frameId, token: z.string().min(1) });
+export const authFrame = z.object({
+  op: z.literal('auth'),
+  id: frameId,
+  token: z.string().min(1),
+  /**
+   * Resume the topics every connection gets at authentication (`user.{id}`, `broadcast`) after
+   * these seqs instead of starting them live: a reconnecting client gets what it missed on them
+   * exactly once, in order. Other topics in it are ignored (give theirs to `subscribe`).
+   */
+  positions: positionsSchema.optional(),
+});
 
 export const subscribeFrame = z.object({
   op: z.literal('subscribe'),

@@ -149,6 +149,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     state: SocketState,
     identity: Identity,
     ip: string,
+    positions?: Readonly<Record<string, number>>,
   ) {
     if (state.connection) {
       // A new token for the same user refreshes the session without reconnecting.
@@ -171,7 +172,11 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     scheduleExpiry(socket, state);
     const connection = hub.addConnection(identity.userId, ip, makeSink(socket));
     state.connection = connection;
-    await hub.subscribe(connection, hub.defaultTopics(identity.userId));
+    await hub.subscribe(
+      connection,
+      hub.defaultTopics(identity.userId),
+      new Map(Object.entries(positions ?? {})),
+    );
   }
 
   function scheduleExpiry(socket: WebSocket, state: SocketState): void {
@@ -241,7 +246,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       }
       try {
         const identity = await auth.verify(core.data.token);
-        await authenticate(socket, state, identity, ip);
+        await authenticate(socket, state, identity, ip, core.data.positions);
         reply(socket, { ...base, success: true, userId: identity.userId });
       } catch (err) {
         const expired = err instanceof AuthError && err.reason === 'expired';
