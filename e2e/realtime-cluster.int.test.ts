@@ -297,7 +297,8 @@ describe.skipIf(skip)(
         expectExactly(client, topic, acked.get(topic)!);
         expectExactly(client, own, acked.get(own)!);
         expect(client.notices).toEqual([]);
-        expect(client.events.filter((e) => e.n > 10 && e.n < 1_000_000).every((e) => e.node === 1));
+        const replayedBy = new Set(client.events.filter((e) => e.n > 10).map((e) => e.node));
+        expect([...replayedBy]).toEqual([1]);
         await client.disconnect();
       },
       SCENARIO_TIMEOUT_MS,
