@@ -60,14 +60,24 @@ describe('Receiver', () => {
 describe('windowOf', () => {
   it('turns CPU seconds into µs per delivery and percent of a core', () => {
     const w = windowOf(
-      { at: 0, servers: 10, redis: 1, client: 5, received: 0 },
-      { at: 10_000, servers: 12, redis: 1.5, client: 14.5, received: 200_000 },
+      { at: 0, servers: 10, redis: 1, client: 5, received: 0, serverWait: 1, clientWait: 0 },
+      {
+        at: 10_000,
+        servers: 12,
+        redis: 1.5,
+        client: 14.5,
+        received: 200_000,
+        serverWait: 4,
+        clientWait: 0.5,
+      },
     );
     expect(w.deliveriesPerSecond).toBe(20_000);
     expect(w.serverCpuUsPerDelivery).toBe(10);
     expect(w.serverCpuPercent).toBe(20);
     expect(w.redisCpuPercent).toBe(5);
     expect(w.loadGeneratorCpuPercent).toBe(95);
+    expect(w.serverRunQueueWaitPercent).toBe(30);
+    expect(w.loadGeneratorRunQueueWaitPercent).toBe(5);
     expect(saturated(w)).toBe('load generator (core 0)');
   });
 });

@@ -1,7 +1,7 @@
 // The load generator's parts: many client connections, an event receiver that reads the send
 // timestamp straight from the frame bytes, a fixed-rate pacer, and CPU snapshots of every process.
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, delay } from './procs.js';
+import { cpuSeconds, delay, runQueueWaitSeconds } from './procs.js';
 import type { Client, Cluster, System } from './systems/system.js';
 
 const T_KEY = Buffer.from('"t":');
@@ -60,7 +60,7 @@ export class Receiver {
     if (this.onNumber) this.onNumber(numberAfter(frame, N_KEY));
   };
 
-  readonly onClose = (): void => {
+  readonly onClose = (_code?: number): void => {
     if (!this.closing) this.unexpectedCloses++;
   };
 
@@ -203,6 +203,9 @@ export interface Snapshot {
   redis: number;
   client: number;
   received: number;
+  /** Run-queue wait of the servers' main threads (summed) and of the load generator's. */
+  serverWait: number;
+  clientWait: number;
 }
 
 export function snapshot(cluster: Cluster, receiver: Receiver): Snapshot {
@@ -213,6 +216,8 @@ export function snapshot(cluster: Cluster, receiver: Receiver): Snapshot {
     redis: cluster.redis ? cpuSeconds(cluster.redis.pid) : 0,
     client: (usage.user + usage.system) / 1e6,
     received: receiver.received,
+    serverWait: cluster.servers.reduce((sum, s) => sum + runQueueWaitSeconds(s.pid), 0),
+    clientWait: runQueueWaitSeconds('self'),
   };
 }
 
@@ -226,6 +231,12 @@ export interface WindowMetrics {
   serverCpuPercent: number;
   redisCpuPercent: number;
   loadGeneratorCpuPercent: number;
+  /**
+   * Percent of the window the servers' event loops (summed) and the load generator's spent
+   * waiting for a CPU: high values mean the machine, not the system under test, set the pace.
+   */
+  serverRunQueueWaitPercent: number;
+  loadGeneratorRunQueueWaitPercent: number;
 }
 
 export function windowOf(from: Snapshot, to: Snapshot): WindowMetrics {
@@ -240,6 +251,8 @@ export function windowOf(from: Snapshot, to: Snapshot): WindowMetrics {
     serverCpuPercent: round((server / seconds) * 100, 1),
     redisCpuPercent: round(((to.redis - from.redis) / seconds) * 100, 1),
     loadGeneratorCpuPercent: round(((to.client - from.client) / seconds) * 100, 1),
+    serverRunQueueWaitPercent: round(((to.serverWait - from.serverWait) / seconds) * 100, 1),
+    loadGeneratorRunQueueWaitPercent: round(((to.clientWait - from.clientWait) / seconds) * 100, 1),
   };
 }
 

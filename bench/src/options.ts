@@ -31,7 +31,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --nodes=2                 (A, B) server nodes joined by Redis
   --rate=20000              (A) deliveries per second in the fixed-rate window
   --rooms=1000              (B) two-person rooms
-  --room-rate=5000          (B) messages per second over all rooms (2 deliveries each)
+  --room-rate=500           (B) messages per second over all rooms (2 deliveries each)
   --connections=19000       (C) idle connections on one node
   --warmup=2 --window=10    seconds of warm-up and of the measured fixed-rate window
   --saturation=8            (A) seconds of the closed-loop maximum-throughput window
@@ -81,7 +81,7 @@ export function parseOptions(
     nodes: 2,
     rate: 20_000,
     rooms: 1000,
-    roomRate: 5000,
+    roomRate: 500,
     connections: 19_000,
     warmup: 2,
     window: 10,

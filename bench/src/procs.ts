@@ -65,6 +65,16 @@ export function cpuSeconds(pid: number): number {
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * Seconds the process's main thread (its event loop) spent runnable but waiting for a CPU, from
+ * /proc/<pid>/schedstat. On a machine shared with other work this is what inflates latency while
+ * CPU percentages stay low; on a quiet machine it stays near zero.
+ */
+export function runQueueWaitSeconds(pid: number | 'self'): number {
+  const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ');
+  return Number(fields[1]) / 1e9;
+}
+
 /** Resident set size in bytes. */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -58,7 +58,8 @@ function summarize(results: Result[]): void {
       let line =
         `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${size.padEnd(11)} ` +
         `fixed ${fmt(f.deliveriesPerSecond)}/s: server ${fmt(f.serverCpuUsPerDelivery)} µs/delivery, ` +
-        `p50 ${fmt(lat.p50Ms)} ms, p99 ${fmt(lat.p99Ms)} ms, load gen ${fmt(f.loadGeneratorCpuPercent)}%`;
+        `p50 ${fmt(lat.p50Ms)} ms, p99 ${fmt(lat.p99Ms)} ms, load gen ${fmt(f.loadGeneratorCpuPercent)}%, ` +
+        `run-queue wait server ${fmt(f.serverRunQueueWaitPercent)}% / load gen ${fmt(f.loadGeneratorRunQueueWaitPercent)}%`;
       const s = m.saturation as Record<string, unknown> | undefined;
       if (s) {
         line += ` | max ${fmt(s.deliveriesPerSecond)}/s (server ${fmt(s.serverCpuPercent)}%, redis ${fmt(s.redisCpuPercent)}%, load gen ${fmt(s.loadGeneratorCpuPercent)}%; saturated: ${fmt(s.saturated)})`;
