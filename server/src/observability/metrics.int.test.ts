@@ -137,13 +137,33 @@ describe(`metrics (${target})`, () => {
     controller.abort();
   });
 
+  it('times pushes through the HTTP publish API', async () => {
+    const { key } = await t.server.push.createApiKey({ name: 'metrics test' });
+    const before = await scrape(t.url);
+    const res = await fetch(`${t.url}/api/v1/push`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ userIds: ['pushed-a', 'pushed-b'], event: { type: 'note.created' } }),
+    });
+    expect(res.status).toBeLessThan(300);
+    const after = await scrape(t.url);
+    const delta = (name: string, labels: Record<string, string>) =>
+      sampleValue(after, name, labels) - sampleValue(before, name, labels);
+    expect(delta('gateway_push_duration_seconds_count', { api: 'http' })).toBe(1);
+    expect(delta('gateway_http_requests_total', { route: '/api/v1/push', method: 'POST' })).toBe(1);
+  });
+
   it('records push and gRPC calls through the interface the push API uses', async () => {
     const metrics = t.server.metrics;
-    metrics.startPush('http')({ failed: 2 });
+    const before = await scrape(t.url);
+    metrics.startPush('grpc')({ failed: 2 });
     metrics.startGrpc('/switchboard.push.v1.PushService/Push')('UNAVAILABLE');
-    const text = await scrape(t.url);
-    expect(sampleValue(text, 'gateway_push_duration_seconds_count', { api: 'http' })).toBe(1);
-    expect(sampleValue(text, 'gateway_push_failed_total', { api: 'http' })).toBe(2);
-    expect(sampleValue(text, 'gateway_grpc_errors_total', { status: 'UNAVAILABLE' })).toBe(1);
+    const after = await scrape(t.url);
+    const delta = (name: string, labels: Record<string, string>) =>
+      sampleValue(after, name, labels) - sampleValue(before, name, labels);
+    expect(delta('gateway_push_duration_seconds_count', { api: 'grpc' })).toBe(1);
+    expect(delta('gateway_push_failed_total', { api: 'grpc' })).toBe(2);
+    expect(delta('gateway_grpc_requests_total', { status: 'UNAVAILABLE' })).toBe(1);
+    expect(delta('gateway_grpc_errors_total', { status: 'UNAVAILABLE' })).toBe(1);
   });
 });
