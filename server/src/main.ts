@@ -15,7 +15,7 @@ import {
   type Tracing,
 } from './observability/index.js';
 import { createPush, type Push } from './push/index.js';
-import { createRealtime, type Realtime } from './realtime/index.js';
+import { adminPasswordAuth, createRealtime, type Realtime } from './realtime/index.js';
 import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
 
 export interface ServerOptions {
@@ -177,6 +177,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger,
       serveApi: roles.includes('api'),
       metrics,
+    });
+    // Operators reach /api/v1/nodes with an admin-scoped API key, or the admin password.
+    const passwordAuth = adminPasswordAuth(config.ADMIN_PASSWORD);
+    const verifier = push.verifier;
+    realtime.useOperatorAuth(async (request) => {
+      if (request.headers.authorization) {
+        await verifier.authenticate(request.headers.authorization, 'admin');
+      } else {
+        await passwordAuth(request);
+      }
     });
     await options.beforeListen?.({ app, store, broker: activeBroker, realtime, metrics });
     address = await app.listen({ host: config.HOST, port: config.PORT });

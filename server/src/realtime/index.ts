@@ -28,6 +28,7 @@ export type { NodeInfo, NodeRegistry } from './nodes.js';
 export { Presence } from './presence.js';
 export type { PresenceChangedEvent } from './presence.js';
 export {
+  adminPasswordAuth,
   NODES_PATH,
   PRESENCE_PATH,
   type OperatorAuth,
