@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@switchboard/protocol': fromRoot('./packages/protocol/src/index.ts'),
+      '@switchboard/client/node': fromRoot('./packages/client/src/node.ts'),
       '@switchboard/client': fromRoot('./packages/client/src/index.ts'),
     },
   },
