@@ -104,6 +104,7 @@ export function report(lines: readonly string[]): string {
           'load gen CPU %',
           'p50 ms',
           'p99 ms',
+          'run-queue wait % server / load gen',
         ],
         rooms.map((r) => {
           const f = r.metrics.fixedRate as Obj;
