@@ -67,6 +67,14 @@ function frameBytes(event: OutgoingEvent): Buffer {
   return frame;
 }
 
+/**
+ * Module-level on purpose: a listener created inside the upgrade handler would keep that whole
+ * scope (the request, its headers, the head buffer) alive for as long as the socket lives.
+ */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 function rawText(raw: RawData): string {
   if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
   return Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
@@ -393,7 +401,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       rejectHandshake(socket, 404, 'not_found', `No WebSocket endpoint at ${url.pathname}`);
       return;
     }
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     const ip = options.clientIp?.(request) ?? request.socket.remoteAddress ?? 'unknown';
     const admission = options.admit?.(request, ip);
     if (admission && !admission.ok) {
