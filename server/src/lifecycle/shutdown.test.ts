@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp, Readiness } from '../http/index.js';
 import { createLogger } from '../observability/index.js';
 import {
+  runCleanups,
   cliSkipReason,
   freePort,
   request,
@@ -263,13 +264,7 @@ describe.skipIf(cliSkip)(
     });
 
     afterAll(async () => {
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch (err) {
-          testLogger.warn({ err }, 'cleanup failed');
-        }
-      }
+      await runCleanups(cleanups);
     });
 
     it('starts on the embedded defaults and answers /health', async () => {

@@ -6,6 +6,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  runCleanups,
   cliSkipReason,
   freePort,
   skipAfterFailure,
@@ -19,7 +20,6 @@ import {
   makeTempDir,
   realPostgresUrl,
   skipReason,
-  testLogger,
 } from '../test-support/services.js';
 import { MIGRATION_LOCK_KEY, migrationsFolder } from './index.js';
 
@@ -72,13 +72,7 @@ describe.skipIf(skip)(
     });
 
     afterAll(async () => {
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch (err) {
-          testLogger.warn({ err }, 'cleanup failed');
-        }
-      }
+      await runCleanups(cleanups);
     });
 
     it('both answer /health and become ready', async () => {

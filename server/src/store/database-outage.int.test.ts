@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.js';
 import { startServer, type RunningServer } from '../main.js';
 import {
+  runCleanups,
   freePort,
   request,
   skipAfterFailure,
@@ -231,13 +232,7 @@ describe.skipIf(skip)(
 
     afterAll(async () => {
       parked.resumeIdle.resolve();
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch (err) {
-          testLogger.warn({ err }, 'cleanup failed');
-        }
-      }
+      await runCleanups(cleanups);
     });
 
     it('serves readiness and database routes while PostgreSQL is up', async () => {

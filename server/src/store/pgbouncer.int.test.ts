@@ -26,6 +26,7 @@ import {
   testLogger,
 } from '../test-support/services.js';
 import {
+  runCleanups,
   freePort,
   systemUser,
   track,
@@ -187,13 +188,7 @@ describe.skipIf(skip)(
     });
 
     afterAll(async () => {
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch (err) {
-          testLogger.warn({ err }, 'cleanup failed');
-        }
-      }
+      await runCleanups(cleanups);
     });
 
     it('runs migrations from two stores at once: both succeed, each migration recorded once', async () => {

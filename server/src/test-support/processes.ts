@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { beforeEach } from 'vitest';
+import { testLogger } from './services.js';
 
 /** The `switchboard` entry point; it runs the compiled server in server/dist. */
 export const cliPath = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
@@ -207,4 +208,18 @@ export function systemUser(name: string): { uid: number; gid: number } {
     throw new Error(`no system user ${name}`);
   }
   return { uid, gid };
+}
+
+/**
+ * Runs clean-up steps newest first, each even when an earlier one failed (logging the failure),
+ * so a broken test still stops its processes and removes its files.
+ */
+export async function runCleanups(cleanups: Array<() => unknown>): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (err) {
+      testLogger.warn({ err }, 'cleanup failed');
+    }
+  }
 }
