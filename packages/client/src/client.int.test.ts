@@ -316,37 +316,7 @@ describe(`client SDK against a real server (${target})`, () => {
     await client.subscribe<{ n: number }>('feed.x', (event) => feed.push(event.n));
     client.on<{ n: number }>('inbox.item', (event) => inbox.push(event.n));
 
-    const hub = t.server.realtime.hub;
-    let kills = 0;
-    let stop = false;
-    let published = 0;
-    const publisher = (async () => {
-      while (kills < 5 && !stop) {
-        published += 1;
-        await hub.publish('feed.x', { type: 'tick', n: published });
-        await hub.push(['bea'], { type: 'inbox.item', n: published });
-        if (published % 3 === 0) await tick();
-      }
-      for (let i = 0; i < 20; i++) {
-        published += 1;
-        await hub.publish('feed.x', { type: 'tick', n: published });
-        await hub.push(['bea'], { type: 'inbox.item', n: published });
-      }
-    })();
-    try {
-      while (kills < 5) {
-        const seen = feed.length;
-        await until(
-          'new events on an open connection',
-          () => client.state === 'open' && feed.length >= seen + 10,
-        );
-        hub.closeAll();
-        kills += 1;
-      }
-    } finally {
-      stop = true;
-      await publisher;
-    }
+    const published = await publishThroughKills(t, client, 'feed.x', 'bea', () => feed.length, 5);
     await until('every event', () => feed.length >= published && inbox.length >= published);
     expect(feed).toEqual(range(1, published));
     expect(inbox).toEqual(range(1, published));
@@ -713,37 +683,7 @@ describe(`client SDK against a real server (${target})`, () => {
     client.on<{ n: number }>('inbox.item', (event) => inbox.push(event.n));
     await expect(client.request('ping')).rejects.toMatchObject({ code: 'not_supported' });
 
-    const hub = t.server.realtime.hub;
-    let kills = 0;
-    let stop = false;
-    let published = 0;
-    const publisher = (async () => {
-      while (kills < 3 && !stop) {
-        published += 1;
-        await hub.publish('feed.sse', { type: 'tick', n: published });
-        await hub.push(['gus'], { type: 'inbox.item', n: published });
-        if (published % 3 === 0) await tick();
-      }
-      for (let i = 0; i < 10; i++) {
-        published += 1;
-        await hub.publish('feed.sse', { type: 'tick', n: published });
-        await hub.push(['gus'], { type: 'inbox.item', n: published });
-      }
-    })();
-    try {
-      while (kills < 3) {
-        const seen = feed.length;
-        await until(
-          'new events on an open stream',
-          () => client.state === 'open' && feed.length >= seen + 10,
-        );
-        hub.closeAll();
-        kills += 1;
-      }
-    } finally {
-      stop = true;
-      await publisher;
-    }
+    const published = await publishThroughKills(t, client, 'feed.sse', 'gus', () => feed.length, 3);
     await until('every event', () => feed.length >= published && inbox.length >= published);
     expect(feed).toEqual(range(1, published));
     expect(inbox).toEqual(range(1, published));
