@@ -4,23 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { closeCodes } from './close-codes.js';
 import { errorCatalogue } from './errors.js';
+import { asLine, escapeCell, tableBetweenMarkers } from './test-support/markdown-table.js';
 
 const docPath = fileURLToPath(new URL('../../../docs/errors.md', import.meta.url));
 const doc = readFileSync(docPath, 'utf8');
-
-const escapeCell = (text: string) => text.replaceAll('|', '\\|');
-
-/** Splits `| a | b \| c |` into trimmed cells, keeping escaped pipes inside a cell. */
-function cells(line: string): string[] {
-  return line
-    .trim()
-    .replace(/^\|/, '')
-    .replace(/(?<!\\)\|$/, '')
-    .split(/(?<!\\)\|/)
-    .map((c) => c.trim());
-}
-
-const asLine = (row: readonly string[]) => `| ${row.join(' | ')} |`;
 
 interface Table {
   readonly header: string[];
@@ -29,17 +16,7 @@ interface Table {
 
 /** The table between `<!-- name:start -->` and `<!-- name:end -->`. */
 function documentedTable(name: string): Table {
-  const start = `<!-- ${name}:start -->`;
-  const end = `<!-- ${name}:end -->`;
-  const from = doc.indexOf(start);
-  const to = doc.indexOf(end);
-  if (from < 0 || to < from)
-    throw new Error(`docs/errors.md needs a table between ${start} and ${end}`);
-  const lines = doc
-    .slice(from + start.length, to)
-    .split('\n')
-    .filter((l) => l.trim().startsWith('|'))
-    .map(cells);
+  const lines = tableBetweenMarkers(doc, name, 'docs/errors.md');
   const [header = [], divider = [], ...rows] = lines;
   if (!divider.every((c) => /^:?-+:?$/.test(c)))
     throw new Error(`${name}: second line must be the divider`);

@@ -3,11 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import {
+  asLine,
+  escapeCell,
+  tableBetweenMarkers,
+} from '../../../packages/protocol/src/test-support/markdown-table.js';
 import { configKeys, type ConfigKey, type KeySpec } from './keys.js';
 
 const docPath = fileURLToPath(new URL('../../../docs/operations.md', import.meta.url));
-const startMarker = '<!-- config-keys:start -->';
-const endMarker = '<!-- config-keys:end -->';
 
 const allKeys = Object.keys(configKeys) as ConfigKey[];
 const specOf = (key: ConfigKey) => configKeys[key] as KeySpec;
@@ -21,8 +24,6 @@ function renderDefault(key: ConfigKey): string {
   }
   return `\`${JSON.stringify(value)}\``;
 }
-
-const escapeCell = (text: string) => text.replaceAll('|', '\\|');
 
 /** The table row keys.ts says a key should have, as cells. */
 function expectedRow(key: ConfigKey): string[] {
@@ -38,30 +39,8 @@ function expectedRow(key: ConfigKey): string[] {
 
 const header = ['Key', 'Default', 'Expected', 'Description', 'Secret'];
 
-/** Splits `| a | b \| c |` into trimmed cells, keeping escaped pipes inside a cell. */
-function cells(line: string): string[] {
-  return line
-    .trim()
-    .replace(/^\|/, '')
-    .replace(/(?<!\\)\|$/, '')
-    .split(/(?<!\\)\|/)
-    .map((c) => c.trim());
-}
-
-const asLine = (row: string[]) => `| ${row.join(' | ')} |`;
-
 function documentedRows(): string[][] {
-  const text = readFileSync(docPath, 'utf8');
-  const start = text.indexOf(startMarker);
-  const end = text.indexOf(endMarker);
-  if (start < 0 || end < start) {
-    throw new Error(`docs/operations.md needs the table between ${startMarker} and ${endMarker}`);
-  }
-  return text
-    .slice(start + startMarker.length, end)
-    .split('\n')
-    .filter((l) => l.trim().startsWith('|'))
-    .map(cells);
+  return tableBetweenMarkers(readFileSync(docPath, 'utf8'), 'config-keys', 'docs/operations.md');
 }
 
 describe('docs/operations.md configuration table', () => {
