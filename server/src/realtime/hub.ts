@@ -176,14 +176,13 @@ export class Hub {
     return result;
   }
 
-  async unsubscribe(connection: Connection, topics: readonly string[]): Promise<void> {
+  unsubscribe(connection: Connection, topics: readonly string[]): void {
     for (const topic of topics) {
       if (!connection.topics.delete(topic)) continue;
       connection.positions.delete(topic);
       connection.catchingUp.delete(topic);
       this.detach(connection, topic);
     }
-    return Promise.resolve();
   }
 
   /**

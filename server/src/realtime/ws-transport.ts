@@ -295,7 +295,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
           return;
         }
         case 'unsubscribe':
-          await hub.unsubscribe(connection, f.topics);
+          hub.unsubscribe(connection, f.topics);
           reply(socket, { ...base, success: true });
           return;
         case 'resume':
