@@ -14,6 +14,7 @@ import {
   type Metrics,
   type Tracing,
 } from './observability/index.js';
+import { Pipeline } from './pipeline/index.js';
 import { createPush, type Push } from './push/index.js';
 import { adminPasswordAuth, createRealtime, type Realtime } from './realtime/index.js';
 import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
@@ -32,6 +33,7 @@ export interface ServerOptions {
     store: Store;
     broker: Broker;
     realtime: Realtime;
+    pipeline: Pipeline;
     metrics: Metrics;
   }) => void | Promise<void>;
 }
@@ -41,6 +43,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly broker: Broker;
   readonly realtime: Realtime;
+  /** The outbox: transactional writer, fast path, relay workers (worker role). */
+  readonly pipeline: Pipeline;
   /** The publish API for other backends (HTTP routes, gRPC PushService, API keys). */
   readonly push: Push;
   /** The process's metrics (one prom-client Registry), served at /metrics. */
@@ -146,11 +150,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   });
   let push: Push | undefined;
+  let pipeline: Pipeline | undefined;
   // Calls in flight still need the broker; half the deadline leaves the rest for HTTP.
   shutdown.add('close grpc', () => push?.close(config.SHUTDOWN_TIMEOUT_SECONDS * 500));
   // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
   // for in-flight requests.
   shutdown.add('close http', () => app.close());
+  // After HTTP: requests that committed events have answered; their publishes finish here.
+  shutdown.add('close pipeline', async () => pipeline?.close());
   const activeTracing = tracing;
   if (activeTracing) shutdown.add('flush traces', () => activeTracing.shutdown());
   shutdown.add('close broker', () => activeBroker.close());
@@ -169,10 +176,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metrics,
       ...(tracing ? { tracer: tracing.tracer } : {}),
     });
+    pipeline = new Pipeline({
+      store,
+      hub: realtime.hub,
+      config,
+      logger,
+      metrics,
+      runWorkers: roles.includes('worker'),
+    });
     push = createPush({
       app,
       db: store.db,
-      hub: realtime.hub,
+      hub: pipeline.publisherOver(realtime.hub),
       config,
       logger,
       serveApi: roles.includes('api'),
@@ -188,12 +203,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await passwordAuth(request);
       }
     });
-    await options.beforeListen?.({ app, store, broker: activeBroker, realtime, metrics });
+    await options.beforeListen?.({
+      app,
+      store,
+      broker: activeBroker,
+      realtime,
+      pipeline,
+      metrics,
+    });
     address = await app.listen({ host: config.HOST, port: config.PORT });
     await push.listen();
+    await pipeline.start();
   } catch (err) {
     // Not through `shutdown`: a signal handler may be waiting on this very start-up.
     await push?.close(0).catch(() => undefined);
+    await pipeline?.close().catch(() => undefined);
     await app.close().catch(() => undefined);
     await tracing?.shutdown().catch(() => undefined);
     await activeBroker.close().catch(() => undefined);
@@ -213,6 +237,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     broker: activeBroker,
     realtime,
+    pipeline,
     push,
     metrics,
     readiness,

@@ -86,6 +86,20 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
       expect(got.map((d) => d.seq)).toEqual([1, 2, 3]);
     });
 
+    it('delivers a seq assigned elsewhere as given, and keeps no history for it', async () => {
+      const sink = collect(broker);
+      await broker.subscribe([topic('d')]);
+      await broker.publishSequenced(topic('d'), 41, '{"type":"a"}');
+      await broker.publishSequenced(topic('d'), 42, '{"type":"b"}');
+      const got = await sink.waitFor(2);
+      expect(got.map((d) => [d.seq, d.data])).toEqual([
+        [41, '{"type":"a"}'],
+        [42, '{"type":"b"}'],
+      ]);
+      expect(got.every((d) => d.publishedAt !== undefined)).toBe(true);
+      expect((await broker.readHistory(topic('d'), 0, 10)).entries).toEqual([]);
+    });
+
     it('stamps every delivery with its publish time', async () => {
       const sink = collect(broker);
       await broker.subscribe([topic('t')]);

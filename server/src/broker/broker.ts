@@ -42,6 +42,11 @@ export interface Broker {
   readonly kind: 'memory' | 'redis';
   /** Sends `data` to every node subscribed to `topic`. With `history`, assigns and returns a seq. */
   publish(topic: string, data: string, history?: HistoryOptions): Promise<{ seq?: number }>;
+  /**
+   * Sends `data` with a seq assigned elsewhere (a durable topic, whose history is the database),
+   * keeping no history here.
+   */
+  publishSequenced(topic: string, seq: number, data: string): Promise<void>;
   /** Starts receiving the topics on this node. Idempotent per topic. */
   subscribe(topics: readonly string[]): Promise<void>;
   /** Stops receiving the topics on this node. Idempotent per topic. */

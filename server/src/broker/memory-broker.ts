@@ -78,6 +78,17 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       }
       return Promise.resolve(seq === undefined ? {} : { seq });
     },
+    publishSequenced(topic, seq, data) {
+      assertOpen();
+      if (subscribed.has(topic)) {
+        const delivery: Delivery = { topic, data, seq, publishedAt: Date.now() };
+        queueMicrotask(() => {
+          if (!subscribed.has(topic)) return;
+          for (const listener of listeners) listener(delivery);
+        });
+      }
+      return Promise.resolve();
+    },
     subscribe(topics) {
       assertOpen();
       for (const topic of topics) subscribed.add(topic);

@@ -436,6 +436,17 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       }
     },
 
+    async publishSequenced(topic, seq, data) {
+      assertOpen();
+      assertTopic(topic);
+      const framePrefix = mode === 'global' ? `${topic}\n` : '';
+      try {
+        await commands.publish(channelOf(topic), `${framePrefix}${seq}@${Date.now()}\n${data}`);
+      } catch (err) {
+        throw toBrokerError(err, where, 'publish');
+      }
+    },
+
     /**
      * Resolves when Redis confirmed. While Redis is away it rejects with BrokerUnavailableError,
      * but the topics stay wanted and are subscribed on reconnect, before 'up' is reported.

@@ -222,6 +222,83 @@ export const configKeys = {
     'an integer from 2 to 300',
     'How long a node stays listed in `GET /api/v1/nodes` without renewing its entry (renewed every third of this).',
   ),
+  DATABASE_LISTEN_URL: spec(
+    optionalString(postgresUrl),
+    'a postgres:// or postgresql:// URL',
+    'A direct PostgreSQL connection (not through PgBouncer) for LISTEN, so relay workers wake at once when the fast path fails. Unset: DATABASE_URL; without a working LISTEN workers still poll every OUTBOX_POLL_INTERVAL_MS.',
+    'optional',
+  ),
+  DURABLE_TOPIC_PREFIXES: spec(
+    z
+      .union([
+        z.array(z.string()),
+        z.string().transform((v) =>
+          v
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .pipe(z.array(z.string().regex(/^[\w.:-]{1,100}$/)))
+      .default(['durable.']),
+    'a comma-separated list of topic prefixes',
+    'Topics published through the publish API that go through the outbox: committed to PostgreSQL before the call answers, delivered at least once, and resumable from PostgreSQL. Modules add their own (chat channels, relay accounts).',
+  ),
+  OUTBOX_FAST_PATH: spec(
+    boolString.default(true),
+    'true or false',
+    'The committing process publishes new outbox events at once; false leaves every event to the relay workers.',
+  ),
+  OUTBOX_FAST_PATH_GRACE_MS: spec(
+    int(0, 600_000).default(2000),
+    'an integer number of milliseconds from 0 to 600000',
+    'How long relay workers leave a new event to the process that committed it before taking it over (after a crash, say).',
+  ),
+  OUTBOX_POLL_INTERVAL_MS: spec(
+    int(10, 60_000).default(1000),
+    'an integer number of milliseconds from 10 to 60000',
+    'How often an idle relay worker looks for due events when nothing wakes it.',
+  ),
+  OUTBOX_BATCH_SIZE: spec(
+    int(1, 10_000).default(500),
+    'an integer from 1 to 10000',
+    'Events a relay worker claims per transaction.',
+  ),
+  OUTBOX_WORKERS: spec(
+    int(0, 64).default(1),
+    'an integer from 0 to 64',
+    'Relay worker loops in each process with the worker role.',
+  ),
+  OUTBOX_MAX_ATTEMPTS: spec(
+    int(1, 100).default(5),
+    'an integer from 1 to 100',
+    'Failed attempts after which an event is dead-lettered. Failures because the broker or database is down do not count.',
+  ),
+  OUTBOX_RETRY_BASE_MS: spec(
+    int(10, 600_000).default(1000),
+    'an integer number of milliseconds from 10 to 600000',
+    'Wait after the first failed attempt; it doubles with each further one (with ±20 % jitter).',
+  ),
+  OUTBOX_RETRY_MAX_MS: spec(
+    int(10, 3_600_000).default(60_000),
+    'an integer number of milliseconds from 10 to 3600000',
+    'Longest wait between two attempts of one event.',
+  ),
+  OUTBOX_CONSUMER_TIMEOUT_MS: spec(
+    int(100, 600_000).default(10_000),
+    'an integer number of milliseconds from 100 to 600000',
+    'How long one consumer may take for one event before the attempt counts as failed.',
+  ),
+  OUTBOX_RETENTION_SECONDS: spec(
+    int(60, 365 * 24 * 3600).default(3 * 24 * 3600),
+    'an integer number of seconds from 60 to 31536000',
+    'How long processed events are kept; they are also the resume history of durable topics.',
+  ),
+  OUTBOX_CLEANUP_INTERVAL_SECONDS: spec(
+    int(1, 86_400).default(300),
+    'an integer number of seconds from 1 to 86400',
+    'How often the retention job runs (on one worker node at a time).',
+  ),
   PUBSUB_MODE: spec(
     z.enum(['perconv', 'global']).default('perconv'),
     'perconv or global',

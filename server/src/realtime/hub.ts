@@ -37,6 +37,23 @@ interface TopicState {
 
 type HubEvent = { type: string } & Record<string, unknown>;
 
+/**
+ * Where a durable topic's history lives (the database), instead of the broker's bounded stream.
+ * Seqs of an owned topic are assigned by the source's writer, never by the broker.
+ */
+export interface HistorySource {
+  owns(topic: string): boolean;
+  read(topic: string, afterSeq: number, limit: number): Promise<HistoryPage>;
+}
+
+/** A durable topic was published to directly; its events must go through the outbox. */
+export class DurableTopicError extends Error {
+  constructor(readonly topic: string) {
+    super(`${topic} is a durable topic: publish through the outbox`);
+    this.name = 'DurableTopicError';
+  }
+}
+
 function makeOutgoing(topic: string, seq: number | undefined, data: string): OutgoingEvent {
   let frame: string | undefined;
   let type: string | undefined;
@@ -56,6 +73,7 @@ export class Hub {
   private readonly changeListeners = new Set<(change: ConnectionChange) => void>();
   /** Concurrent identical history reads (a reconnect storm) share one broker call. */
   private readonly historyReads = new Map<string, Promise<HistoryPage>>();
+  private readonly historySources: HistorySource[] = [];
   private readonly maxCatchUpEvents: number;
   private readonly historyPageSize: number;
   private readonly log: Logger;
@@ -80,6 +98,16 @@ export class Hub {
 
   stop(): void {
     for (const stop of this.stopListening.splice(0)) stop();
+  }
+
+  /** Durable topics' history is read from `source` from now on. */
+  addHistorySource(source: HistorySource): void {
+    this.historySources.push(source);
+  }
+
+  /** True when the topic's events are sequenced and kept by a history source (the outbox). */
+  isDurable(topic: string): boolean {
+    return this.historySources.some((source) => source.owns(topic));
   }
 
   // ---- connections ----------------------------------------------------------------------
@@ -201,8 +229,24 @@ export class Hub {
 
   /** Publishes an event to a topic on every node; returns its seq in the topic's history. */
   async publish(topic: string, event: HubEvent): Promise<{ seq?: number }> {
+    if (this.isDurable(topic)) throw new DurableTopicError(topic);
     return this.traced('realtime.publish', { 'messaging.destination': topic }, () =>
       this.options.broker.publish(topic, encodeEvent(event), this.options.history),
+    );
+  }
+
+  /**
+   * Publishes an already encoded event of a durable topic with the seq its writer assigned; a
+   * repeated seq (an at-least-once retry) is dropped by every connection that has it.
+   */
+  async publishSequenced(topic: string, seq: number, data: string): Promise<void> {
+    await this.traced(
+      'realtime.publish',
+      { 'messaging.destination': topic, 'switchboard.seq': seq },
+      async () => {
+        await this.options.broker.publishSequenced(topic, seq, data);
+        return {};
+      },
     );
   }
 
@@ -368,7 +412,12 @@ export class Hub {
     const key = `${topic}\n${after}\n${limit}`;
     let read = this.historyReads.get(key);
     if (!read) {
-      read = this.options.broker.readHistory(topic, after, limit).finally(() => {
+      const source = this.historySources.find((s) => s.owns(topic));
+      read = (
+        source
+          ? source.read(topic, after, limit)
+          : this.options.broker.readHistory(topic, after, limit)
+      ).finally(() => {
         this.historyReads.delete(key);
       });
       this.historyReads.set(key, read);

@@ -10,6 +10,12 @@ import { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.j
 /** A Drizzle database over either driver; modules write queries against this one type. */
 export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
 
+/** The handle a `db.transaction` callback receives. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** What runs a statement: the database itself or an open transaction. */
+export type Executor = Pick<Database, 'execute'>;
+
 /** Dumps an embedded database's files (for templates); undefined on PostgreSQL. */
 export type DumpDataDir = () => Promise<Blob>;
 

@@ -1,0 +1,44 @@
+// Durable topics: their events are sequenced by the outbox writer and their history is the
+// outbox itself, so a client that missed a publish reads it back from PostgreSQL on resume.
+import type { HistoryPage } from '../broker/index.js';
+import { encodeEvent, type HistorySource } from '../realtime/index.js';
+import type { Executor } from '../store/index.js';
+import { readTopic } from './outbox-queries.js';
+
+/** The wire form of an outbox event: its payload with `type` first, as every consumer sees it. */
+export function encodeOutboxEvent(type: string, payload: Record<string, unknown>): string {
+  return encodeEvent({ ...payload, type });
+}
+
+export class DurableTopics implements HistorySource {
+  private readonly prefixes = new Set<string>();
+
+  constructor(private readonly db: Executor) {}
+
+  /** Makes every topic starting with `prefix` durable (modules call this at start-up). */
+  addPrefix(prefix: string): void {
+    if (!prefix) throw new Error('a durable topic prefix must not be empty');
+    this.prefixes.add(prefix);
+  }
+
+  owns(topic: string): boolean {
+    for (const prefix of this.prefixes) if (topic.startsWith(prefix)) return true;
+    return false;
+  }
+
+  async read(topic: string, afterSeq: number, limit: number): Promise<HistoryPage> {
+    const { latestSeq: head, entries } = await readTopic(this.db, topic, afterSeq, limit);
+    // Rows committed between the two reads may run past the head read first.
+    const latestSeq = Math.max(head, entries.at(-1)?.seq ?? 0);
+    const first = entries[0];
+    const complete =
+      afterSeq <= latestSeq && (first ? first.seq === afterSeq + 1 : afterSeq === latestSeq);
+    return {
+      latestSeq,
+      complete,
+      entries: complete
+        ? entries.map((e) => ({ seq: e.seq, data: encodeOutboxEvent(e.type, e.payload) }))
+        : [],
+    };
+  }
+}

@@ -1,0 +1,55 @@
+// What goes into the outbox and what comes back out of it.
+
+/** An event an application command records in its transaction. */
+export interface OutboxEventInput {
+  /** Dotted event name, e.g. `message.created`; consumers subscribe by type. */
+  readonly type: string;
+  /** The durable topic it is published on, e.g. `chat.channel.42`. */
+  readonly topic: string;
+  /** The event body; its `type` field, if any, is replaced by `type`. */
+  readonly payload: Record<string, unknown>;
+}
+
+/** An outbox row as the fast path and the relay workers handle it. */
+export interface OutboxRecord {
+  readonly id: number;
+  readonly type: string;
+  readonly topic: string;
+  /** Gap-free position in the topic, assigned in the writing transaction. */
+  readonly seq: number;
+  readonly payload: Record<string, unknown>;
+  /** Consumers whose work is still to do. */
+  readonly pending: readonly string[];
+  readonly retryCount: number;
+  /** When the writing transaction started (ms since the epoch, the database's clock). */
+  readonly createdAtMs: number;
+}
+
+/** The row shape both drivers return for `returning`/`select` of outbox records. */
+export interface OutboxRow {
+  id: string | number;
+  type: string;
+  topic: string;
+  seq: string | number;
+  payload: Record<string, unknown>;
+  pending: string[] | null;
+  retry_count: string | number;
+  created_ms: string | number;
+}
+
+export function recordFromRow(row: OutboxRow): OutboxRecord {
+  return {
+    id: Number(row.id),
+    type: row.type,
+    topic: row.topic,
+    seq: Number(row.seq),
+    payload: row.payload,
+    pending: row.pending ?? [],
+    retryCount: Number(row.retry_count),
+    createdAtMs: Number(row.created_ms),
+  };
+}
+
+/** The columns selected into an `OutboxRow`. */
+export const RECORD_COLUMNS = `id::text as id, type, topic, seq::text as seq, payload, pending,
+  retry_count, extract(epoch from created_at) * 1000 as created_ms`;

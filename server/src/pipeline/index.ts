@@ -1,0 +1,217 @@
+// The durable pipeline: application commands append events to the outbox inside their own
+// transaction; right after the commit this process publishes them (the fast path) and relay
+// workers publish whatever that did not finish. PostgreSQL is the source of truth throughout.
+import type { Config } from '../config/index.js';
+import type { Hub } from '../realtime/index.js';
+import type { Store, Transaction } from '../store/index.js';
+import { componentLogger, type Logger, type Metrics } from '../observability/index.js';
+import { ConsumerRegistry } from './consumers.js';
+import { DurableTopics } from './durable-topics.js';
+import type { OutboxEventInput, OutboxRecord } from './events.js';
+import { FastPath } from './fast-path.js';
+import { OutboxMetrics } from './metrics.js';
+import {
+  insertEvents,
+  listDeadLetters,
+  readStats,
+  redriveDeadLetters,
+  type DeadLetter,
+  type OutboxStats,
+} from './outbox-queries.js';
+import { realtimeConsumer } from './realtime-consumer.js';
+import { RelayWorker } from './relay-worker.js';
+import { scheduleRetention } from './retention.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { OutboxWake } from './wake.js';
+
+export { ConsumerRegistry, isTransient, RetryLaterError } from './consumers.js';
+export type { OutboxConsumer } from './consumers.js';
+export { DurableTopics, encodeOutboxEvent } from './durable-topics.js';
+export type { OutboxEventInput, OutboxRecord } from './events.js';
+export { REALTIME_CONSUMER } from './realtime-consumer.js';
+export type { DeadLetter, OutboxStats } from './outbox-queries.js';
+
+/** Appends events inside the transaction it was handed to. */
+export interface OutboxWriter {
+  append(events: readonly OutboxEventInput[]): Promise<OutboxRecord[]>;
+}
+
+export interface PipelineOptions {
+  store: Store;
+  hub: Hub;
+  config: Config;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Run relay workers and the retention job here (the worker role). */
+  runWorkers: boolean;
+}
+
+export class Pipeline {
+  readonly consumers = new ConsumerRegistry();
+  readonly durableTopics: DurableTopics;
+  private readonly fastPath: FastPath;
+  private readonly wake = new OutboxWake();
+  private readonly workers: RelayWorker[] = [];
+  private stopRetention: (() => Promise<void>) | undefined;
+  private readonly log: Logger;
+  private readonly outboxMetrics?: OutboxMetrics;
+  private readonly workerDelayMs: number;
+
+  constructor(private readonly options: PipelineOptions) {
+    const { store, hub, config } = options;
+    this.log = componentLogger(options.logger, 'pipeline');
+    this.durableTopics = new DurableTopics(store.db);
+    for (const prefix of config.DURABLE_TOPIC_PREFIXES) this.durableTopics.addPrefix(prefix);
+    hub.addHistorySource(this.durableTopics);
+    this.consumers.register(realtimeConsumer(hub));
+    if (options.metrics) {
+      this.outboxMetrics = new OutboxMetrics(options.metrics.registry, () => this.stats());
+    }
+    const policy: RetryPolicy = {
+      maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+      baseDelayMs: config.OUTBOX_RETRY_BASE_MS,
+      maxDelayMs: Math.max(config.OUTBOX_RETRY_BASE_MS, config.OUTBOX_RETRY_MAX_MS),
+    };
+    this.workerDelayMs = config.OUTBOX_FAST_PATH ? config.OUTBOX_FAST_PATH_GRACE_MS : 0;
+    this.fastPath = new FastPath({
+      db: store.db,
+      consumers: this.consumers,
+      policy,
+      consumerTimeoutMs: config.OUTBOX_CONSUMER_TIMEOUT_MS,
+      logger: this.log.child({ part: 'fast-path' }),
+      wakeLocal: () => this.wake.poke(),
+      ...(this.outboxMetrics ? { metrics: this.outboxMetrics } : {}),
+    });
+    if (options.runWorkers) {
+      for (let i = 0; i < config.OUTBOX_WORKERS; i++) {
+        this.workers.push(
+          new RelayWorker({
+            db: store.db,
+            consumers: this.consumers,
+            policy,
+            consumerTimeoutMs: config.OUTBOX_CONSUMER_TIMEOUT_MS,
+            batchSize: config.OUTBOX_BATCH_SIZE,
+            pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+            wake: this.wake,
+            logger: this.log.child({ part: 'relay', worker: i }),
+            ...(this.outboxMetrics ? { metrics: this.outboxMetrics } : {}),
+          }),
+        );
+      }
+    }
+  }
+
+  /** Starts the relay workers, their wake-up listener and the retention job (worker role). */
+  async start(): Promise<void> {
+    if (!this.options.runWorkers) return;
+    const { config, store } = this.options;
+    const listenUrl = config.DATABASE_LISTEN_URL ?? config.DATABASE_URL;
+    if (store.kind === 'postgres' && listenUrl) {
+      await this.wake.listen(listenUrl, this.log.child({ part: 'listen' }));
+    }
+    for (const worker of this.workers) worker.start();
+    this.stopRetention = scheduleRetention({
+      db: store.db,
+      retentionSeconds: config.OUTBOX_RETENTION_SECONDS,
+      intervalMs: config.OUTBOX_CLEANUP_INTERVAL_SECONDS * 1000,
+      logger: this.log.child({ part: 'retention' }),
+    });
+    this.log.info({ workers: this.workers.length }, 'outbox relay workers started');
+  }
+
+  /**
+   * Runs `work` in one transaction; events it appends commit or roll back with the domain rows,
+   * and are published as soon as the commit returns.
+   */
+  async transaction<T>(work: (tx: Transaction, outbox: OutboxWriter) => Promise<T>): Promise<T> {
+    const appended: OutboxRecord[] = [];
+    const result = await this.options.store.db.transaction((tx) =>
+      work(tx, {
+        append: async (events) => {
+          const records = await this.append(tx, events);
+          appended.push(...records);
+          return records;
+        },
+      }),
+    );
+    this.afterCommit(appended);
+    return result;
+  }
+
+  /** Commits events on their own (one statement) and publishes them. */
+  async publish(events: readonly OutboxEventInput[]): Promise<OutboxRecord[]> {
+    const records = await this.append(this.options.store.db, events);
+    this.afterCommit(records);
+    return records;
+  }
+
+  /**
+   * The writer for callers that run their own transaction: pass its records to `afterCommit`
+   * once the transaction committed (not before, and never after a rollback).
+   */
+  async append(
+    tx: Pick<Transaction, 'execute'>,
+    events: readonly OutboxEventInput[],
+  ): Promise<OutboxRecord[]> {
+    const items = events.map((event) => {
+      if (!this.durableTopics.owns(event.topic)) {
+        throw new Error(`${event.topic} is not a durable topic; register its prefix first`);
+      }
+      return {
+        type: event.type,
+        topic: event.topic,
+        payload: event.payload,
+        pending: this.consumers.namesFor(event.type),
+      };
+    });
+    return insertEvents(tx, items, this.workerDelayMs);
+  }
+
+  /** Publishes committed events now (the fast path), unless it is turned off. */
+  afterCommit(records: readonly OutboxRecord[]): Promise<void> {
+    if (records.length === 0 || !this.options.config.OUTBOX_FAST_PATH) return Promise.resolve();
+    return this.fastPath.dispatch(records, Date.now());
+  }
+
+  /**
+   * The hub's publish calls, with topics under a durable prefix sent through the outbox: they
+   * answer after the commit, with the seq the event got.
+   */
+  publisherOver(
+    hub: Pick<Hub, 'publish' | 'push' | 'broadcast'>,
+  ): Pick<Hub, 'publish' | 'push' | 'broadcast'> {
+    return {
+      publish: async (topic, event) => {
+        if (!this.durableTopics.owns(topic)) return hub.publish(topic, event);
+        const { type, ...payload } = event;
+        const [record] = await this.publish([{ type, topic, payload }]);
+        return { seq: record!.seq };
+      },
+      push: (userIds, event) => hub.push(userIds, event),
+      broadcast: (event) => hub.broadcast(event),
+    };
+  }
+
+  stats(): Promise<OutboxStats> {
+    return readStats(this.options.store.db);
+  }
+
+  deadLetters(afterId: number, limit: number): Promise<DeadLetter[]> {
+    return listDeadLetters(this.options.store.db, afterId, limit);
+  }
+
+  /** Makes dead letters due again (all when `ids` is undefined); returns how many. */
+  async redrive(ids?: readonly number[]): Promise<number> {
+    const count = await redriveDeadLetters(this.options.store.db, ids);
+    if (count > 0) this.wake.poke();
+    return count;
+  }
+
+  /** Stops workers after their batch in hand and writes the fast path's pending marks. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await this.stopRetention?.();
+    await this.fastPath.close();
+    await this.wake.close();
+  }
+}

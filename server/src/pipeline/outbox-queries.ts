@@ -1,0 +1,261 @@
+// Every statement the pipeline runs against core.outbox and core.topic_seqs. Each works on
+// PostgreSQL, through PgBouncer in transaction mode, and on PGlite.
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Executor } from '../store/index.js';
+import { RECORD_COLUMNS, recordFromRow, type OutboxRecord, type OutboxRow } from './events.js';
+
+/** The channel workers LISTEN on for an immediate wake-up. */
+export const WAKE_CHANNEL = 'switchboard_outbox';
+
+export interface AppendItem {
+  readonly type: string;
+  readonly topic: string;
+  readonly payload: Record<string, unknown>;
+  readonly pending: readonly string[];
+}
+
+/**
+ * Inserts events in one statement: each topic's seq row is bumped once by the number of its
+ * events (its row lock orders concurrent writers, so seqs commit in order and without holes),
+ * and each event gets the next seq of its topic in input order. Events with no consumer are
+ * stored processed. Returns the records in input order.
+ */
+export async function insertEvents(
+  executor: Executor,
+  items: readonly AppendItem[],
+  workerDelayMs: number,
+): Promise<OutboxRecord[]> {
+  if (items.length === 0) return [];
+  const input = JSON.stringify(items);
+  const result = await executor.execute(sql`
+    with input as (
+      select e->>'type' as type, e->>'topic' as topic, e->'payload' as payload,
+        array(select jsonb_array_elements_text(e->'pending')) as pending,
+        row_number() over (partition by e->>'topic' order by ord) as r,
+        count(*) over (partition by e->>'topic') as n
+      from jsonb_array_elements(${input}::jsonb) with ordinality as x(e, ord)
+    ), seqs as (
+      insert into core.topic_seqs as t (topic, last_seq)
+      select distinct topic, n from input order by topic
+      on conflict (topic) do update set last_seq = t.last_seq + excluded.last_seq
+      returning topic, last_seq
+    )
+    insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
+    select i.type, i.topic, s.last_seq - i.n + i.r, i.payload, i.pending,
+      cardinality(i.pending) = 0,
+      case when cardinality(i.pending) = 0 then now() end,
+      now() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+    from input i join seqs s using (topic)
+    returning ${sql.raw(RECORD_COLUMNS)}`);
+  const byTopic = new Map<string, OutboxRecord[]>();
+  for (const record of rowsOf<OutboxRow>(result).map(recordFromRow)) {
+    const list = byTopic.get(record.topic);
+    if (list) list.push(record);
+    else byTopic.set(record.topic, [record]);
+  }
+  for (const list of byTopic.values()) list.sort((a, b) => a.seq - b.seq);
+  return items.map((item) => {
+    const record = byTopic.get(item.topic)?.shift();
+    if (!record) throw new Error(`outbox insert returned no row for ${item.topic}`);
+    return record;
+  });
+}
+
+const idArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
+
+/** Marks events done for every consumer. */
+export async function markProcessed(executor: Executor, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await executor.execute(sql`
+    update core.outbox set processed = true, processed_at = now(), pending = '{}', error = null,
+      dead_lettered_at = null
+    where id = any(${idArray(ids)}::bigint[]) and not processed`);
+}
+
+export interface FailureUpdate {
+  readonly id: number;
+  /** Consumers still to run. */
+  readonly pending: readonly string[];
+  readonly error: string;
+  /** 1 when the failure uses up one of the event's attempts, 0 for a transient one. */
+  readonly attemptsUsed: 0 | 1;
+  readonly delayMs: number;
+  readonly deadLetter: boolean;
+}
+
+/** Records failed attempts in one statement and wakes workers when any is due at once. */
+export async function recordFailures(
+  executor: Executor,
+  failures: readonly FailureUpdate[],
+): Promise<void> {
+  if (failures.length === 0) return;
+  await executor.execute(sql`
+    update core.outbox o set
+      pending = array(select jsonb_array_elements_text(f->'pending')),
+      retry_count = o.retry_count + (f->>'attemptsUsed')::int,
+      error = f->>'error',
+      available_at = now() + make_interval(secs => (f->>'delayMs')::float8 / 1000),
+      dead_lettered_at = case when (f->>'deadLetter')::boolean then now() end
+    from jsonb_array_elements(${JSON.stringify(failures)}::jsonb) f
+    where o.id = (f->>'id')::bigint and not o.processed`);
+}
+
+export async function notifyWorkers(executor: Executor): Promise<void> {
+  await executor.execute(sql`select pg_notify(${WAKE_CHANNEL}, '')`);
+}
+
+/**
+ * Claims due events for the rest of the caller's transaction. Rows another worker holds are
+ * skipped, not waited for; rows still in the committing process's turn are not due yet.
+ */
+export async function claimDue(executor: Executor, limit: number): Promise<OutboxRecord[]> {
+  const result = await executor.execute(sql`
+    select ${sql.raw(RECORD_COLUMNS)} from core.outbox o
+    where not processed and dead_lettered_at is null and available_at <= now()
+    order by o.id
+    limit ${limit}
+    for update skip locked`);
+  return rowsOf<OutboxRow>(result).map(recordFromRow);
+}
+
+export interface HistoryRows {
+  readonly latestSeq: number;
+  readonly entries: ReadonlyArray<{ seq: number; type: string; payload: Record<string, unknown> }>;
+}
+
+/** A durable topic's events after `afterSeq`, oldest first, and its newest seq. */
+export async function readTopic(
+  executor: Executor,
+  topic: string,
+  afterSeq: number,
+  limit: number,
+): Promise<HistoryRows> {
+  const [head, rows] = await Promise.all([
+    executor.execute(
+      sql`select last_seq::text as last_seq from core.topic_seqs where topic = ${topic}`,
+    ),
+    executor.execute(sql`
+      select seq::text as seq, type, payload from core.outbox o
+      where topic = ${topic} and o.seq > ${afterSeq}
+      order by o.seq
+      limit ${limit}`),
+  ]);
+  const latest = rowsOf<{ last_seq: string }>(head)[0];
+  return {
+    latestSeq: latest ? Number(latest.last_seq) : 0,
+    entries: rowsOf<{ seq: string; type: string; payload: Record<string, unknown> }>(rows).map(
+      (r) => ({ seq: Number(r.seq), type: r.type, payload: r.payload }),
+    ),
+  };
+}
+
+export interface OutboxStats {
+  /** Events not yet done by every consumer, dead letters excluded. */
+  readonly pending: number;
+  /** Age in seconds of the oldest pending event (0 when none). */
+  readonly oldestPendingSeconds: number;
+  readonly deadLetters: number;
+}
+
+export async function readStats(executor: Executor): Promise<OutboxStats> {
+  const result = await executor.execute(sql`
+    select
+      (select count(*) from core.outbox where not processed and dead_lettered_at is null)::int
+        as pending,
+      coalesce((select extract(epoch from now() - min(created_at)) from core.outbox
+        where not processed and dead_lettered_at is null), 0)::float8 as oldest,
+      (select count(*) from core.outbox where not processed and dead_lettered_at is not null)::int
+        as dead`);
+  const row = rowsOf<{ pending: number; oldest: number; dead: number }>(result)[0];
+  return {
+    pending: Number(row?.pending ?? 0),
+    oldestPendingSeconds: Math.max(0, Number(row?.oldest ?? 0)),
+    deadLetters: Number(row?.dead ?? 0),
+  };
+}
+
+export interface DeadLetter {
+  readonly id: number;
+  readonly type: string;
+  readonly topic: string;
+  readonly seq: number;
+  readonly pending: readonly string[];
+  readonly retryCount: number;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly deadLetteredAt: string;
+}
+
+/** Dead letters oldest first, after the id `afterId` (a cursor). */
+export async function listDeadLetters(
+  executor: Executor,
+  afterId: number,
+  limit: number,
+): Promise<DeadLetter[]> {
+  const result = await executor.execute(sql`
+    select id::text as id, type, topic, seq::text as seq, pending, retry_count, error,
+      to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
+      to_char(dead_lettered_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as dead_at
+    from core.outbox o
+    where not processed and dead_lettered_at is not null and o.id > ${afterId}
+    order by o.id
+    limit ${limit}`);
+  return rowsOf<{
+    id: string;
+    type: string;
+    topic: string;
+    seq: string;
+    pending: string[] | null;
+    retry_count: number;
+    error: string | null;
+    created_at: string;
+    dead_at: string;
+  }>(result).map((r) => ({
+    id: Number(r.id),
+    type: r.type,
+    topic: r.topic,
+    seq: Number(r.seq),
+    pending: r.pending ?? [],
+    retryCount: Number(r.retry_count),
+    error: r.error,
+    createdAt: r.created_at,
+    deadLetteredAt: r.dead_at,
+  }));
+}
+
+/** Makes dead letters due again with fresh attempts; all of them when `ids` is undefined. */
+export async function redriveDeadLetters(
+  executor: Executor,
+  ids: readonly number[] | undefined,
+): Promise<number> {
+  const result = await executor.execute(sql`
+    with redriven as (
+      update core.outbox set dead_lettered_at = null, retry_count = 0, available_at = now()
+      where not processed and dead_lettered_at is not null
+        ${ids ? sql`and id = any(${idArray(ids)}::bigint[])` : sql``}
+      returning id
+    )
+    select count(*)::int as count from redriven`);
+  const count = Number(rowsOf<{ count: number }>(result)[0]?.count ?? 0);
+  if (count > 0) await notifyWorkers(executor);
+  return count;
+}
+
+/** Deletes up to `limit` processed events older than `olderThanSeconds`; returns how many. */
+export async function deleteProcessed(
+  executor: Executor,
+  olderThanSeconds: number,
+  limit: number,
+): Promise<number> {
+  const result = await executor.execute(sql`
+    with doomed as (
+      select id from core.outbox
+      where processed and processed_at < now() - make_interval(secs => ${olderThanSeconds}::float8)
+      order by processed_at
+      limit ${limit}
+    ), deleted as (
+      delete from core.outbox o using doomed where o.id = doomed.id returning 1
+    )
+    select count(*)::int as count from deleted`);
+  return Number(rowsOf<{ count: number }>(result)[0]?.count ?? 0);
+}
