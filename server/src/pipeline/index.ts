@@ -134,14 +134,14 @@ export class Pipeline {
         },
       }),
     );
-    this.afterCommit(appended);
+    void this.afterCommit(appended);
     return result;
   }
 
   /** Commits events on their own (one statement) and publishes them. */
   async publish(events: readonly OutboxEventInput[]): Promise<OutboxRecord[]> {
     const records = await this.append(this.options.store.db, events);
-    this.afterCommit(records);
+    void this.afterCommit(records);
     return records;
   }
 
