@@ -1,9 +1,6 @@
 // The store behind PgBouncer in transaction pooling mode: migrations, parameterised queries and
 // transactions must work unchanged when consecutive transactions land on different server
 // connections and the store's own pool is larger than PgBouncer's server pool.
-import { chownSync, existsSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { count, eq, sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import {
@@ -18,37 +15,17 @@ import {
 } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgbouncerSkipReason, startPgbouncer } from '../test-support/pgbouncer.js';
 import {
   createTestDatabase,
-  makeTempDir,
   realPostgresUrl,
   skipReason,
   testLogger,
 } from '../test-support/services.js';
-import {
-  runCleanups,
-  freePort,
-  systemUser,
-  track,
-  waitFor,
-  type RunningProcess,
-} from '../test-support/processes.js';
+import { runCleanups } from '../test-support/processes.js';
 import { migrationsFolder, openStore, rowsOf, runMigrations, type Store } from './index.js';
 
-function findPgbouncer(): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
-  return dirs
-    .filter(Boolean)
-    .map((dir) => join(dir, 'pgbouncer'))
-    .find((path) => existsSync(path));
-}
-
-const pgbouncerBinary = findPgbouncer();
-const skip = !realPostgresUrl
-  ? skipReason('PostgreSQL')
-  : !pgbouncerBinary
-    ? 'needs pgbouncer binary (apt-get install pgbouncer)'
-    : undefined;
+const skip = !realPostgresUrl ? skipReason('PostgreSQL') : pgbouncerSkipReason();
 
 /** PgBouncer's server connections per database: deliberately fewer than the store's pool. */
 const SERVER_POOL = 2;
@@ -71,7 +48,6 @@ describe.skipIf(skip)(
     const cleanups: Array<() => unknown> = [];
     let bouncerUrl: string;
     let adminUrl: string;
-    let bouncer: RunningProcess;
     let store: Store;
 
     const openThroughBouncer = async () => {
@@ -101,78 +77,10 @@ describe.skipIf(skip)(
     beforeAll(async () => {
       const database = await createTestDatabase();
       cleanups.push(() => database.drop());
-      const dir = makeTempDir('sb-pgbouncer-');
-      cleanups.push(() => dir.remove());
-
-      const upstream = new URL(database.url);
-      const user = decodeURIComponent(upstream.username || 'postgres');
-      const password = decodeURIComponent(upstream.password);
-      const port = await freePort();
-      const config = join(dir.path, 'pgbouncer.ini');
-      writeFileSync(
-        config,
-        [
-          '[databases]',
-          `${database.name} = host=${upstream.hostname} port=${upstream.port || 5432} dbname=${database.name}`,
-          '[pgbouncer]',
-          'listen_addr = 127.0.0.1',
-          `listen_port = ${port}`,
-          'unix_socket_dir =',
-          'auth_type = trust',
-          `auth_file = ${join(dir.path, 'userlist.txt')}`,
-          `admin_users = ${user}`,
-          'pool_mode = transaction',
-          `default_pool_size = ${SERVER_POOL}`,
-          `max_db_connections = ${SERVER_POOL}`,
-          'reserve_pool_size = 0',
-          'max_client_conn = 200',
-          'ignore_startup_parameters = extra_float_digits',
-          '',
-        ].join('\n'),
-      );
-      // With trust, clients are not asked for a password; PgBouncer uses this one upstream.
-      writeFileSync(join(dir.path, 'userlist.txt'), `"${user}" "${password}"\n`);
-
-      // PgBouncer refuses to run as root; as root, hand it the files and drop to postgres.
-      const asRoot = process.getuid?.() === 0;
-      if (asRoot) {
-        const { uid, gid } = systemUser('postgres');
-        for (const path of [dir.path, config, join(dir.path, 'userlist.txt')]) {
-          chownSync(path, uid, gid);
-        }
-      }
-      bouncer = track(
-        spawn(pgbouncerBinary!, asRoot ? ['-u', 'postgres', config] : [config], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
-      );
-      cleanups.push(() => bouncer.kill());
-
-      const base = new URL(database.url);
-      base.hostname = '127.0.0.1';
-      base.port = String(port);
-      bouncerUrl = base.toString();
-      const admin = new URL(bouncerUrl);
-      admin.pathname = '/pgbouncer';
-      adminUrl = admin.toString();
-
-      await waitFor(
-        'PgBouncer to accept connections',
-        async () => {
-          if (bouncer.child.exitCode !== null) {
-            throw new Error(`pgbouncer exited: ${bouncer.output()}`);
-          }
-          const client = new pg.Client({ connectionString: bouncerUrl });
-          await client.connect();
-          try {
-            await client.query('select 1');
-            return true;
-          } finally {
-            await client.end();
-          }
-        },
-        { timeoutMs: 15_000 },
-      );
+      const bouncer = await startPgbouncer({ databaseUrl: database.url, poolSize: SERVER_POOL });
+      cleanups.push(() => bouncer.stop());
+      bouncerUrl = bouncer.url;
+      adminUrl = bouncer.adminUrl;
       store = await openThroughBouncer();
       await store.db.execute(sql`
         create table if not exists pgbouncer_probe (
