@@ -15,8 +15,14 @@ import {
   type Tracing,
 } from './observability/index.js';
 import { Pipeline } from './pipeline/index.js';
-import { createPush, type Push } from './push/index.js';
-import { adminPasswordAuth, createRealtime, type Realtime } from './realtime/index.js';
+import { registerOutboxAdminRoutes } from './pipeline/routes/outbox-admin-routes.js';
+import { createPush, type ApiKeyVerifier, type Push } from './push/index.js';
+import {
+  adminPasswordAuth,
+  createRealtime,
+  type OperatorAuth,
+  type Realtime,
+} from './realtime/index.js';
 import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
 
 export interface ServerOptions {
@@ -95,6 +101,21 @@ export async function openStoreWithRetry(config: Config, logger: Logger): Promis
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     }
   }
+}
+
+/**
+ * The one operator check of every operator route (`/api/v1/nodes`, `/api/v1/admin/…`): an
+ * admin-scoped server API key in Authorization, or else the admin password in X-Admin-Password.
+ */
+function operatorAuth(verifier: ApiKeyVerifier, adminPassword: string): OperatorAuth {
+  const passwordAuth = adminPasswordAuth(adminPassword);
+  return async (request) => {
+    if (request.headers.authorization) {
+      await verifier.authenticate(request.headers.authorization, 'admin');
+    } else {
+      await passwordAuth(request);
+    }
+  };
 }
 
 export function createShutdown(config: Config, logger: Logger): Shutdown {
@@ -193,16 +214,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       serveApi: roles.includes('api'),
       metrics,
     });
-    // Operators reach /api/v1/nodes with an admin-scoped API key, or the admin password.
-    const passwordAuth = adminPasswordAuth(config.ADMIN_PASSWORD);
-    const verifier = push.verifier;
-    realtime.useOperatorAuth(async (request) => {
-      if (request.headers.authorization) {
-        await verifier.authenticate(request.headers.authorization, 'admin');
-      } else {
-        await passwordAuth(request);
-      }
-    });
+    const authorizeOperator = operatorAuth(push.verifier, config.ADMIN_PASSWORD);
+    realtime.useOperatorAuth(authorizeOperator);
+    if (roles.includes('api')) {
+      registerOutboxAdminRoutes(app, { outbox: pipeline, authorizeOperator });
+    }
     await options.beforeListen?.({
       app,
       store,
