@@ -26,6 +26,7 @@ export async function insertEvents(
   workerDelayMs: number,
 ): Promise<OutboxRecord[]> {
   if (items.length === 0) return [];
+  if (items.length === 1) return [await insertOneEvent(executor, items[0]!, workerDelayMs)];
   const input = JSON.stringify(items);
   const result = await executor.execute(sql`
     with input as (
@@ -59,6 +60,32 @@ export async function insertEvents(
     if (!record) throw new Error(`outbox insert returned no row for ${item.topic}`);
     return record;
   });
+}
+
+/** The common case, one event, in a statement PostgreSQL plans several times faster. */
+async function insertOneEvent(
+  executor: Executor,
+  item: AppendItem,
+  workerDelayMs: number,
+): Promise<OutboxRecord> {
+  const done = item.pending.length === 0;
+  // Consumer names are lowercase identifiers, so the array literal needs no quoting.
+  const pending = `{${item.pending.join(',')}}`;
+  const result = await executor.execute(sql`
+    with s as (
+      insert into core.topic_seqs as t (topic, last_seq) values (${item.topic}, 1)
+      on conflict (topic) do update set last_seq = t.last_seq + 1
+      returning last_seq
+    )
+    insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
+    select ${item.type}, ${item.topic}, s.last_seq, ${JSON.stringify(item.payload)}::jsonb,
+      ${pending}::text[], ${done}::boolean, case when ${done}::boolean then now() end,
+      now() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+    from s
+    returning ${sql.raw(RECORD_COLUMNS)}`);
+  const row = rowsOf<OutboxRow>(result)[0];
+  if (!row) throw new Error(`outbox insert returned no row for ${item.topic}`);
+  return recordFromRow(row);
 }
 
 const idArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
