@@ -1,4 +1,4 @@
-// The `switchboard` command: serve, migrate, config check, apikey.
+// The `switchboard` command: serve, migrate, config check, apikey, outbox.
 import { Command, InvalidArgumentError } from 'commander';
 import {
   ConfigError,
@@ -10,6 +10,12 @@ import {
 } from './config/index.js';
 import { createShutdown, openStoreWithRetry, startServer } from './main.js';
 import { createLogger } from './observability/index.js';
+import { listDeadLetters, readStats, redriveDeadLetters } from './pipeline/outbox-queries.js';
+import {
+  DEAD_LETTER_PAGE_DEFAULT,
+  DEAD_LETTER_PAGE_MAX,
+  readDeadLetterPage,
+} from './pipeline/routes/outbox-admin-schemas.js';
 import {
   apiKeyScopes,
   createApiKey,
@@ -87,8 +93,21 @@ function formatDate(date: Date | null): string {
   return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
 }
 
+/** Prints rows as columns padded to their widest cell; the first row is the header. */
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
+  }
+}
+
 function printKeyTable(keys: ApiKeyView[]): void {
-  const rows = [
+  printTable([
     ['ID', 'PREFIX', 'NAME', 'SCOPES', 'CREATED', 'LAST USED', 'REVOKED'],
     ...keys.map((k) => [
       k.id,
@@ -99,16 +118,31 @@ function printKeyTable(keys: ApiKeyView[]): void {
       formatDate(k.lastUsedAt),
       formatDate(k.revokedAt),
     ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const row of rows) {
-    console.log(
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  ]);
+}
+
+function parseIntegerOption(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function parseOutboxIds(value: string, previous: number[] | undefined): number[] {
+  const id = Number(value);
+  if (!/^\d+$/.test(value) || id < 1 || !Number.isSafeInteger(id)) {
+    throw new InvalidArgumentError('expected dead letter ids (positive integers, as listed)');
   }
+  return [...(previous ?? []), id];
+}
+
+/** The first line of an error, cut to fit a table column. */
+function errorSummary(error: string | null): string {
+  const line = (error ?? '-').split('\n')[0]!;
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
 const program = new Command()
@@ -251,6 +285,102 @@ apikeyCommand
       console.log(
         `Revoked API key "${revoked.name}" (id ${revoked.id}, prefix ${revoked.prefix}) at ${formatDate(revoked.revokedAt)}.`,
       );
+    });
+  });
+
+const outboxCommand = program
+  .command('outbox')
+  .description("inspect the durable pipeline's outbox and redrive dead letters");
+outboxCommand
+  .command('stats')
+  .description('print pending events, the age of the oldest one, and dead letters')
+  .option('--json', 'print the counts as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    await withStore(async (store) => {
+      const stats = await readStats(store.db);
+      if (opts.json) {
+        console.log(JSON.stringify(stats));
+        return;
+      }
+      const oldest =
+        stats.pending > 0 ? ` (oldest ${stats.oldestPendingSeconds.toFixed(1)} s)` : '';
+      console.log(`Pending events: ${stats.pending}${oldest}`);
+      console.log(`Dead letters:   ${stats.deadLetters}`);
+    });
+  });
+outboxCommand
+  .command('dead-letters')
+  .description('list dead letters oldest first: id, topic, seq, type, failed consumers, error')
+  .option(
+    '--after <id>',
+    'list those after this id (the cursor a previous page printed)',
+    parseIntegerOption(0, Number.MAX_SAFE_INTEGER),
+  )
+  .option(
+    '--limit <n>',
+    `how many to list, 1 to ${DEAD_LETTER_PAGE_MAX} (default ${DEAD_LETTER_PAGE_DEFAULT})`,
+    parseIntegerOption(1, DEAD_LETTER_PAGE_MAX),
+  )
+  .option('--json', 'print { items, nextCursor } as the admin API does')
+  .action(async (opts: { after?: number; limit?: number; json?: boolean }) => {
+    const limit = opts.limit ?? DEAD_LETTER_PAGE_DEFAULT;
+    await withStore(async (store) => {
+      const page = await readDeadLetterPage(
+        (afterId, n) => listDeadLetters(store.db, afterId, n),
+        opts.after ?? 0,
+        limit,
+      );
+      if (opts.json) {
+        console.log(JSON.stringify(page));
+        return;
+      }
+      if (page.items.length === 0) {
+        console.log(opts.after ? `No dead letters after id ${opts.after}.` : 'No dead letters.');
+        return;
+      }
+      printTable([
+        ['ID', 'TOPIC', 'SEQ', 'TYPE', 'FAILED CONSUMERS', 'ATTEMPTS', 'DEAD SINCE', 'ERROR'],
+        ...page.items.map((l) => [
+          String(l.id),
+          l.topic,
+          String(l.seq),
+          l.type,
+          l.pending.join(','),
+          String(l.retryCount),
+          l.deadLetteredAt.replace(/\.\d{3}Z$/, 'Z'),
+          errorSummary(l.error),
+        ]),
+      ]);
+      if (page.nextCursor) {
+        const more = opts.limit ? ` --limit ${opts.limit}` : '';
+        console.log(`More: switchboard outbox dead-letters --after ${page.nextCursor}${more}`);
+      }
+    });
+  });
+outboxCommand
+  .command('redrive')
+  .description(
+    'make dead letters due again with fresh attempts; relay workers run their failed consumers',
+  )
+  .argument('[ids...]', 'dead letter ids, as `outbox dead-letters` lists them', parseOutboxIds)
+  .option('--all', 'redrive every dead letter')
+  .action(async (ids: number[] | undefined, opts: { all?: boolean }) => {
+    const chosen = [...new Set(ids ?? [])];
+    if (chosen.length > 0 === Boolean(opts.all)) {
+      console.error('Name the dead letter ids to redrive, or pass --all (not both).');
+      process.exit(2);
+    }
+    await withStore(async (store) => {
+      const redriven = await redriveDeadLetters(store.db, opts.all ? undefined : chosen);
+      console.log(
+        `Redrove ${redriven} dead letter(s); relay workers (the worker role) will run their failed consumers again.`,
+      );
+      if (!opts.all && redriven < chosen.length) {
+        console.error(
+          `${chosen.length - redriven} of the ids named are not dead letters (processed, still pending, or no such event).`,
+        );
+        process.exitCode = 1;
+      }
     });
   });
 
