@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { latencyOf, numberAfter, Receiver, saturated, windowOf } from './harness.js';
+import {
+  cpuDelta,
+  DeliveryTally,
+  latencyOf,
+  numberAfter,
+  Receiver,
+  saturated,
+  windowOf,
+} from './harness.js';
 
 describe('numberAfter', () => {
   it('reads the send time out of each system’s event frame', () => {
@@ -79,5 +87,60 @@ describe('windowOf', () => {
     expect(w.serverRunQueueWaitPercent).toBe(30);
     expect(w.loadGeneratorRunQueueWaitPercent).toBe(5);
     expect(saturated(w)).toBe('load generator (core 0)');
+  });
+});
+
+describe('DeliveryTally', () => {
+  it('counts lost and duplicate deliveries per subscriber, in either order of ack and arrival', () => {
+    const tally = new DeliveryTally(2);
+    tally.delivered(0, 0); // before its acknowledgement
+    tally.committed(0);
+    tally.delivered(1, 0);
+    tally.committed(1);
+    tally.delivered(0, 1);
+    tally.delivered(0, 1); // twice to subscriber 0
+    expect(tally.complete()).toBe(false); // subscriber 1 still lacks event 1
+    tally.delivered(1, 1);
+    expect(tally.complete()).toBe(true);
+    tally.committed(5000); // grows past its first size
+    expect(tally.summary()).toEqual({
+      committed: 3,
+      deliveries: 5,
+      lost: 2,
+      duplicates: 1,
+      deliveredButNotAcknowledged: 0,
+    });
+  });
+
+  it('keeps deliveries of unacknowledged or unreadable events apart', () => {
+    const tally = new DeliveryTally(1);
+    tally.delivered(0, 7);
+    tally.delivered(0, Number.NaN);
+    tally.committed(7);
+    tally.committed(7);
+    expect(tally.summary()).toMatchObject({
+      committed: 1,
+      lost: 0,
+      deliveredButNotAcknowledged: 0,
+    });
+    tally.delivered(0, 9);
+    expect(tally.unknown).toBe(1);
+    expect(tally.summary().deliveredButNotAcknowledged).toBe(1);
+  });
+});
+
+describe('cpuDelta', () => {
+  it('sums what each process used, counting processes that started in between in full', () => {
+    const from = new Map([
+      [1, 10],
+      [2, 5],
+      [3, 1],
+    ]);
+    const to = new Map([
+      [1, 12],
+      [2, 5.5],
+      [4, 0.25],
+    ]);
+    expect(cpuDelta(from, to)).toBeCloseTo(2.75, 9);
   });
 });

@@ -256,6 +256,16 @@ export function windowOf(from: Snapshot, to: Snapshot): WindowMetrics {
   };
 }
 
+/**
+ * CPU seconds a group of processes used between two `cpuSecondsByCommand` readings: processes
+ * that started in between count in full, ones that exited in between are missed.
+ */
+export function cpuDelta(from: ReadonlyMap<number, number>, to: ReadonlyMap<number, number>) {
+  let seconds = 0;
+  for (const [pid, used] of to) seconds += Math.max(0, used - (from.get(pid) ?? 0));
+  return seconds;
+}
+
 /** Which side ran out of CPU first in a window, if any (90 % of a core counts as saturated). */
 export function saturated(w: WindowMetrics): string {
   const generator = w.loadGeneratorCpuPercent >= 90;
@@ -274,4 +284,90 @@ export async function until(done: () => boolean, timeoutMs: number): Promise<boo
     await delay(20);
   }
   return true;
+}
+
+// ---- delivery accounting ------------------------------------------------------------------
+
+/**
+ * Which subscriber received which event (by its `n`), against the events whose publish was
+ * acknowledged: counts what never arrived and what arrived twice. A delivery may come before
+ * its publish's acknowledgement; either order is counted the same.
+ */
+export class DeliveryTally {
+  private acked = new Uint8Array(1024);
+  private readonly seen: Uint8Array[];
+  private ackedCount = 0;
+  /** Acknowledged events times subscribers, minus first deliveries of acknowledged events. */
+  private missing = 0;
+  duplicates = 0;
+  deliveries = 0;
+  /** Deliveries whose `n` was no number the load generator sent. */
+  unknown = 0;
+
+  constructor(readonly subscribers: number) {
+    this.seen = Array.from({ length: subscribers }, () => new Uint8Array(1024));
+  }
+
+  private fit(n: number): void {
+    if (n < this.acked.length) return;
+    let size = this.acked.length;
+    while (size <= n) size *= 2;
+    const grow = (a: Uint8Array) => {
+      const b = new Uint8Array(size);
+      b.set(a);
+      return b;
+    };
+    this.acked = grow(this.acked);
+    for (let s = 0; s < this.seen.length; s++) this.seen[s] = grow(this.seen[s]!);
+  }
+
+  /** The publish of event `n` was acknowledged (committed). */
+  committed(n: number): void {
+    this.fit(n);
+    if (this.acked[n]) return;
+    this.acked[n] = 1;
+    this.ackedCount++;
+    for (const seen of this.seen) if (!seen[n]) this.missing++;
+  }
+
+  delivered(subscriber: number, n: number): void {
+    this.deliveries++;
+    if (!Number.isInteger(n) || n < 0 || subscriber < 0 || subscriber >= this.subscribers) {
+      this.unknown++;
+      return;
+    }
+    this.fit(n);
+    const seen = this.seen[subscriber]!;
+    if (seen[n]) {
+      this.duplicates++;
+      return;
+    }
+    seen[n] = 1;
+    if (this.acked[n]) this.missing--;
+  }
+
+  /** Every acknowledged event has reached every subscriber. */
+  complete(): boolean {
+    return this.missing === 0;
+  }
+
+  summary(): {
+    committed: number;
+    deliveries: number;
+    lost: number;
+    duplicates: number;
+    deliveredButNotAcknowledged: number;
+  } {
+    let unacknowledged = 0;
+    for (const seen of this.seen) {
+      for (let n = 0; n < seen.length; n++) if (seen[n] && !this.acked[n]) unacknowledged++;
+    }
+    return {
+      committed: this.ackedCount,
+      deliveries: this.deliveries,
+      lost: this.missing,
+      duplicates: this.duplicates,
+      deliveredButNotAcknowledged: unacknowledged,
+    };
+  }
 }

@@ -5,7 +5,7 @@ describe('parseOptions', () => {
   it('defaults to every scenario and system', () => {
     const o = parseOptions([]);
     expect(o).toMatchObject({
-      scenarios: ['A', 'B', 'C'],
+      scenarios: ['A', 'B', 'C', 'D'],
       systems: ['switchboard', 'socketio', 'ws', 'ws-redis'],
       subscribers: [1000, 5000],
       nodes: 2,
@@ -29,12 +29,62 @@ describe('parseOptions', () => {
   });
 
   it('refuses unknown flags and out-of-range values', () => {
-    expect(parseOptions(['--scenario=D'])).toHaveProperty('error');
+    expect(parseOptions(['--scenario=E'])).toHaveProperty('error');
     expect(parseOptions(['--subscribers=0'])).toHaveProperty('error');
     expect(parseOptions(['--subscribers=1.5'])).toHaveProperty('error');
     expect(parseOptions(['--frobnicate=1'])).toHaveProperty('error');
     expect(parseOptions(['positional'])).toHaveProperty('error');
     expect(parseOptions(['--publish=carrier-pigeon'])).toHaveProperty('error');
     expect(parseOptions(['--help'])).toEqual({ help: true });
+  });
+
+  it('reads the durable scenario’s flags', () => {
+    const o = parseOptions([
+      '--scenario=d',
+      '--durable-topics=4',
+      '--durable-subscribers=3',
+      '--durable-publishers=8,32,128',
+      '--durable-rate=500',
+      '--durable-window=20',
+      '--pgbench-clients=4',
+      '--pgbench-threads=1',
+      '--pgbench-seconds=5',
+      '--server-cpu-prof=/tmp/profiles',
+    ]);
+    expect(o).toMatchObject({
+      scenarios: ['D'],
+      serverCpuProfileDir: '/tmp/profiles',
+      durable: {
+        topics: 4,
+        subscribers: 3,
+        publishers: [8, 32, 128],
+        rate: 500,
+        windowSeconds: 20,
+        pgbenchClients: 4,
+        pgbenchThreads: 1,
+        pgbenchSeconds: 5,
+      },
+    });
+  });
+
+  it('defaults the durable scenario to 16 topics, 1,000 events/s and pgbench -c 8 -j 2 -T 15', () => {
+    expect(parseOptions([])).toMatchObject({
+      serverCpuProfileDir: undefined,
+      durable: {
+        topics: 16,
+        rate: 1000,
+        windowSeconds: 15,
+        pgbenchClients: 8,
+        pgbenchThreads: 2,
+        pgbenchSeconds: 15,
+      },
+    });
+  });
+
+  it('refuses durable flags pgbench or the scenario could not run', () => {
+    expect(parseOptions(['--pgbench-clients=2', '--pgbench-threads=4'])).toHaveProperty('error');
+    expect(parseOptions(['--durable-publishers=0'])).toHaveProperty('error');
+    expect(parseOptions(['--durable-rate=1,2'])).toHaveProperty('error');
+    expect(parseOptions(['--server-cpu-prof='])).toHaveProperty('error');
   });
 });

@@ -19,13 +19,32 @@ export interface BenchOptions {
   adminDatabaseUrl: string;
   serverCpu: number;
   redisServer: string;
+  durable: DurableFlags;
+  /** Directory for the Switchboard nodes' V8 CPU profiles (`node --cpu-prof`); off when unset. */
+  serverCpuProfileDir: string | undefined;
 }
 
-const SCENARIOS = ['A', 'B', 'C'];
+/** (D) the durable pipeline. */
+export interface DurableFlags {
+  topics: number;
+  subscribers: number;
+  /** Concurrent closed-loop publishers, one saturation window per value. */
+  publishers: number[];
+  /** Events per second in the fixed-rate window. */
+  rate: number;
+  windowSeconds: number;
+  pgbenchClients: number;
+  pgbenchThreads: number;
+  pgbenchSeconds: number;
+  pgbench: string;
+}
+
+const SCENARIOS = ['A', 'B', 'C', 'D'];
 const SYSTEMS = ['switchboard', 'socketio', 'ws', 'ws-redis'];
 
 export const USAGE = `usage: npm run bench -- [flags]
-  --scenario=A,B,C          A fan-out, B two-person rooms, C idle connections (default all)
+  --scenario=A,B,C,D        A fan-out, B two-person rooms, C idle connections, D durable
+                            pipeline (Switchboard only, needs --database=postgres; default all)
   --systems=${SYSTEMS.join(',')}   (default all; ws is the single-node hub)
   --subscribers=1000,5000   (A) subscribers of the one topic
   --nodes=2                 (A, B) server nodes joined by Redis
@@ -41,7 +60,16 @@ export const USAGE = `usage: npm run bench -- [flags]
   --idle=30                 (C) seconds of the idle CPU window
   --database=postgres|embedded  Switchboard's store (BENCH_ADMIN_DATABASE_URL, default
                             postgres://postgres@127.0.0.1:5432/postgres, gets a scratch database)
-  --server-cpu=1            core the servers and their Redis are pinned to`;
+  --server-cpu=1            core the servers and their Redis are pinned to
+  --server-cpu-prof=DIR     write each Switchboard node's V8 CPU profile (node --cpu-prof) to DIR
+  --durable-topics=16       (D) durable topics durable.bench.<i> the events are spread over
+  --durable-subscribers=2   (D) WebSocket subscribers, each on every durable topic
+  --durable-publishers=16,64  (D) concurrent HTTP publishers in the closed-loop windows (one each)
+  --durable-rate=1000       (D) events per second in the fixed-rate window
+  --durable-window=15       (D) seconds of that window (after --warmup)
+  --pgbench-clients=8 --pgbench-threads=2 --pgbench-seconds=15
+                            (D) pgbench single-row inserts on the same database (BENCH_PGBENCH,
+                            default pgbench)`;
 
 function ints(value: string, min: number, max: number, name: string): number[] {
   const list = value.split(',').map((v) => Number(v.trim()));
@@ -94,6 +122,18 @@ export function parseOptions(
       process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     serverCpu: 1,
     redisServer: process.env.BENCH_REDIS_SERVER ?? 'redis-server',
+    durable: {
+      topics: 16,
+      subscribers: 2,
+      publishers: [16, 64],
+      rate: 1000,
+      windowSeconds: 15,
+      pgbenchClients: 8,
+      pgbenchThreads: 2,
+      pgbenchSeconds: 15,
+      pgbench: process.env.BENCH_PGBENCH ?? 'pgbench',
+    },
+    serverCpuProfileDir: undefined,
   };
   try {
     for (const arg of argv) {
@@ -157,9 +197,40 @@ export function parseOptions(
         case 'server-cpu':
           o.serverCpu = int(value, 0, 1023, key);
           break;
+        case 'server-cpu-prof':
+          if (!value) throw new Error('--server-cpu-prof takes a directory');
+          o.serverCpuProfileDir = value;
+          break;
+        case 'durable-topics':
+          o.durable.topics = int(value, 1, 10_000, key);
+          break;
+        case 'durable-subscribers':
+          o.durable.subscribers = int(value, 1, 1000, key);
+          break;
+        case 'durable-publishers':
+          o.durable.publishers = ints(value, 1, 1000, key);
+          break;
+        case 'durable-rate':
+          o.durable.rate = int(value, 1, 100_000, key);
+          break;
+        case 'durable-window':
+          o.durable.windowSeconds = int(value, 1, 300, key);
+          break;
+        case 'pgbench-clients':
+          o.durable.pgbenchClients = int(value, 1, 1000, key);
+          break;
+        case 'pgbench-threads':
+          o.durable.pgbenchThreads = int(value, 1, 64, key);
+          break;
+        case 'pgbench-seconds':
+          o.durable.pgbenchSeconds = int(value, 1, 600, key);
+          break;
         default:
           throw new Error(`unknown flag: --${key}`);
       }
+    }
+    if (o.durable.pgbenchThreads > o.durable.pgbenchClients) {
+      throw new Error('--pgbench-threads cannot exceed --pgbench-clients (pgbench refuses it)');
     }
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };

@@ -1,7 +1,7 @@
 // Processes under measurement: spawning pinned to a core, CPU time and RSS read from /proc, and
 // bounded waits for a server to come up.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux build we target). */
@@ -63,6 +63,25 @@ export function cpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of every process whose command name is `comm` (e.g. `postgres`: the postmaster,
+ * every backend and the background writers), by pid. Processes that vanish while being read are
+ * left out.
+ */
+export function cpuSecondsByCommand(comm: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+      out.set(Number(entry), cpuSeconds(Number(entry)));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return out;
 }
 
 /**

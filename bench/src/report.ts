@@ -30,6 +30,120 @@ function wait(window: Obj): string {
   return `${cell(window.serverRunQueueWaitPercent)} / ${cell(window.loadGeneratorRunQueueWaitPercent)}`;
 }
 
+function ms(latency: unknown, key: 'p50Ms' | 'p99Ms'): unknown {
+  return latency ? (latency as Obj)[key] : undefined;
+}
+
+/** (D): the closed-loop windows, the fixed-rate window, delivery accounting and pgbench. */
+function durable(r: Row): string {
+  const m = r.metrics;
+  const p = r.parameters;
+  const saturation = m.saturation as Obj[];
+  const f = m.fixedRate as Obj;
+  const server = f.server as Obj;
+  const d = m.delivery as Obj;
+  const pg = m.pgbench as Obj;
+  const t = m.targets as Obj;
+  const latency = f.commitToDelivery as Obj;
+  const fastPath = server.outboxCommitToPublishFast as Obj | null;
+  const workerPath = server.outboxCommitToPublishWorker as Obj | null;
+  return [
+    `Durable pipeline (${cell(p.nodes)} node, ${cell(p.topics)} topics ${cell(p.topicPattern)}, ` +
+      `${cell(p.subscribers)} subscribers each on every topic; ${cell(p.publishPath)}):`,
+    '',
+    table(
+      [
+        'publishers',
+        'committed /s (API)',
+        'delivered events /s',
+        'deliveries /s',
+        'ack p50 / p99 ms',
+        'commit-to-delivery p50 / p99 ms',
+        'server CPU %',
+        'server µs/event',
+        'PostgreSQL CPU %',
+        'PostgreSQL µs/event',
+        'Redis CPU %',
+        'load gen CPU %',
+        'run-queue wait % server / load gen',
+      ],
+      saturation.map((s) => [
+        s.publishers,
+        s.committedPerSecond,
+        s.deliveredEventsPerSecond,
+        s.deliveriesPerSecond,
+        `${cell(ms(s.publishToAcknowledgement, 'p50Ms'))} / ${cell(ms(s.publishToAcknowledgement, 'p99Ms'))}`,
+        `${cell(ms(s.commitToDelivery, 'p50Ms'))} / ${cell(ms(s.commitToDelivery, 'p99Ms'))}`,
+        s.serverCpuPercent,
+        s.serverCpuUsPerEvent,
+        s.postgresCpuPercent,
+        s.postgresCpuUsPerEvent,
+        s.redisCpuPercent,
+        s.loadGeneratorCpuPercent,
+        wait(s),
+      ]),
+    ),
+    '',
+    table(
+      [
+        'fixed rate /s',
+        'committed /s',
+        'commit-to-delivery p50 / p90 / p99 / max ms',
+        'ack p50 / p99 ms',
+        'server: HTTP publish p50 / p99 ms',
+        'server: outbox commit-to-publish p50 / p99 ms (fast path events)',
+        'events published by relay workers',
+        'server: publish-to-socket p50 / p99 ms',
+        'server CPU %',
+        'server µs/event',
+        'PostgreSQL CPU %',
+        'run-queue wait % server / load gen',
+      ],
+      [
+        [
+          p.fixedRateEventsPerSecond,
+          f.committedPerSecond,
+          `${cell(latency.p50Ms)} / ${cell(latency.p90Ms)} / ${cell(latency.p99Ms)} / ${cell(latency.maxMs)}`,
+          `${cell(ms(f.publishToAcknowledgement, 'p50Ms'))} / ${cell(ms(f.publishToAcknowledgement, 'p99Ms'))}`,
+          `${cell(ms(server.httpPublish, 'p50Ms'))} / ${cell(ms(server.httpPublish, 'p99Ms'))}`,
+          `${cell(ms(fastPath, 'p50Ms'))} / ${cell(ms(fastPath, 'p99Ms'))} (${cell(fastPath?.count)})`,
+          workerPath?.count ?? 0,
+          `${cell(ms(server.publishToSocket, 'p50Ms'))} / ${cell(ms(server.publishToSocket, 'p99Ms'))}`,
+          f.serverCpuPercent,
+          f.serverCpuUsPerEvent,
+          f.postgresCpuPercent,
+          wait(f),
+        ],
+      ],
+    ),
+    '',
+    table(
+      [
+        'events committed',
+        'lost',
+        'duplicates',
+        'publish errors',
+        `pgbench tps (${cell((p.pgbench as Obj | undefined)?.clients)} clients, ${cell((p.pgbench as Obj | undefined)?.threads)} threads)`,
+        'PostgreSQL CPU % under pgbench',
+        'durable events/s ÷ pgbench tps',
+        'commit-to-delivery p99 at the fixed rate',
+      ],
+      [
+        [
+          d.committed,
+          d.lost,
+          d.duplicates,
+          d.publishErrors,
+          t.pgbenchTps,
+          pg.postgresCpuPercent,
+          `${cell(t.durableEventsPerSecond)} / ${cell(t.pgbenchTps)} = ${cell(t.ratio)} (target ≥ ${cell(t.ratioTarget)}: ${t.ratioMet ? 'met' : 'not met'})`,
+          `${cell(t.p99CommitToDeliveryMs)} ms (target ≤ ${cell(t.p99TargetMs)}: ${t.p99Met ? 'met' : 'not met'})`,
+        ],
+      ],
+    ),
+  ].join('\n');
+}
+
 export function report(lines: readonly string[]): string {
   const rows: Row[] = lines
     .map((l) => l.trim())
@@ -152,6 +266,7 @@ export function report(lines: readonly string[]): string {
       ),
     );
   }
+  for (const r of rows.filter((row) => row.scenario === 'D-durable')) out.push('', durable(r));
   const paths = new Set(
     rows
       .filter((r) => r.parameters.publishPath)

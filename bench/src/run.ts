@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DURABLE_TARGETS, durable } from './durable.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { openFileLimit } from './procs.js';
 import { fanout, idle, rooms, type Result } from './scenarios.js';
@@ -23,6 +24,7 @@ function systemsFor(o: BenchOptions): System[] {
       switchboard({
         adminDatabaseUrl: o.database === 'postgres' ? o.adminDatabaseUrl : undefined,
         publish: o.publish === 'auto' ? (hasPublishApi(root) ? 'http' : 'broker') : o.publish,
+        ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
       }),
     socketio: () => socketIo(),
     ws: () => rawWs({ redis: false }),
@@ -69,6 +71,17 @@ function summarize(results: Result[]): void {
       lines.push(
         `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${fmt(p.connections)} conns: ` +
           `${fmt(m.kibPerConnection)} KiB/connection, idle server CPU ${fmt(m.idleServerCpuPercent)}%`,
+      );
+    } else if (r.scenario === 'D-durable') {
+      const t = m.targets as Record<string, unknown>;
+      const d = m.delivery as Record<string, unknown>;
+      lines.push(
+        `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${fmt(p.topics)} topics: ` +
+          `max ${fmt(t.durableEventsPerSecond)} events/s committed and delivered ` +
+          `(${fmt(t.atPublishers)} publishers), pgbench ${fmt(t.pgbenchTps)} tps, ratio ${fmt(t.ratio)} ` +
+          `(target ≥ ${DURABLE_TARGETS.pgbenchRatio}); at ${fmt(p.fixedRateEventsPerSecond)}/s ` +
+          `commit-to-delivery p99 ${fmt(t.p99CommitToDeliveryMs)} ms (target ≤ ${DURABLE_TARGETS.p99Ms}); ` +
+          `lost ${fmt(d.lost)}, duplicates ${fmt(d.duplicates)}`,
       );
     } else {
       lines.push(`${r.scenario} ${r.system}: ${JSON.stringify(r.metrics)}`);
@@ -200,6 +213,37 @@ async function main(): Promise<void> {
         idle(system, ctx, { connections: o.connections, settleSeconds: 3, idleSeconds: o.idle }),
       );
     }
+  }
+  // The durable pipeline is Switchboard's own; the peers have nothing to compare.
+  if (o.scenarios.includes('D') && o.systems.includes('switchboard')) {
+    await run(`D durable pipeline switchboard ${o.durable.topics} topics`, () => {
+      if (o.database !== 'postgres') {
+        throw new Error('(D) measures PostgreSQL commits: run it with --database=postgres');
+      }
+      return durable(
+        switchboard({
+          adminDatabaseUrl: o.adminDatabaseUrl,
+          publish: 'http',
+          ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+        }),
+        ctx,
+        {
+          topics: o.durable.topics,
+          subscribers: o.durable.subscribers,
+          publishers: o.durable.publishers,
+          rate: o.durable.rate,
+          warmupSeconds: o.warmup,
+          windowSeconds: o.durable.windowSeconds,
+          saturationSeconds: o.saturation,
+          pgbench: {
+            command: o.durable.pgbench,
+            clients: o.durable.pgbenchClients,
+            threads: o.durable.pgbenchThreads,
+            seconds: o.durable.pgbenchSeconds,
+          },
+        },
+      );
+    });
   }
   summarize(results);
   if (failures.length > 0) {

@@ -1,6 +1,7 @@
 // Switchboard under test: `serve` processes from the built CLI sharing a private Redis and one
-// PostgreSQL database (or each its own embedded PGlite), clients on /ws with an HS256 token.
-// Events enter through the Redis broker the server itself uses, encoded as the server encodes.
+// PostgreSQL database (or each its own embedded PGlite), clients on /ws with an HS256 token that
+// grants `bench.*` and the durable `durable.*`. Events enter through the HTTP publish API or the
+// Redis broker the server itself uses, encoded as the server encodes.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +31,24 @@ export interface SwitchboardOptions {
    * `broker`: straight into the Redis broker, bypassing the server's ingress.
    */
   readonly publish: 'http' | 'broker';
+  /** Extra server configuration (e.g. DATABASE_POOL_MAX). */
+  readonly serverEnv?: Readonly<Record<string, string>>;
+  /** Write each node's V8 CPU profile here when it exits (`node --cpu-prof`). */
+  readonly cpuProfileDir?: string;
+}
+
+/** What the durable scenario needs beyond a cluster: the database and the publish API. */
+export interface SwitchboardCluster extends Cluster {
+  /** http:// base address per node. */
+  readonly httpUrls: readonly string[];
+  /** The scratch PostgreSQL database, when not embedded. */
+  readonly databaseUrl: string | undefined;
+  /** A server API key with the publish scope, when publishing over HTTP. */
+  readonly apiKey: string | undefined;
+}
+
+export interface SwitchboardSystem extends System {
+  start(ctx: RunContext, nodes: number): Promise<SwitchboardCluster>;
 }
 
 /** Whether the built server has the publish API (`apikey create`, POST /api/v1/publish). */
@@ -42,7 +61,7 @@ export function hasPublishApi(root: string): boolean {
   );
 }
 
-export function switchboard(options: SwitchboardOptions): System {
+export function switchboard(options: SwitchboardOptions): SwitchboardSystem {
   const secret = randomBytes(32).toString('hex');
   const expires = Math.floor(Date.now() / 1000) + 6 * 3600;
   let nextId = 0;
@@ -51,7 +70,7 @@ export function switchboard(options: SwitchboardOptions): System {
     name: 'switchboard',
     clustered: true,
 
-    async start(ctx: RunContext, nodes: number): Promise<Cluster> {
+    async start(ctx: RunContext, nodes: number): Promise<SwitchboardCluster> {
       const cli = join(ctx.root, 'server/bin/switchboard.js');
       if (!existsSync(join(ctx.root, 'server/dist/cli.js'))) {
         throw new Error(
@@ -91,16 +110,20 @@ export function switchboard(options: SwitchboardOptions): System {
             // Nodes share a host: the gRPC listener's fixed default port would collide.
             GRPC_ENABLED: 'false',
             ...(database ? { DATABASE_URL: database.url } : {}),
+            ...options.serverEnv,
           };
           if (i === 0 && options.publish === 'http') {
             // Before node 0 starts: with embedded PGlite its data directory is then locked.
             apiKey = createApiKey(cli, env, ctx.root);
           }
+          const profile = options.cpuProfileDir
+            ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
+            : [];
           const server = spawnPinned(
             `switchboard node ${i}`,
             ctx.serverCpu,
             process.execPath,
-            [cli, 'serve'],
+            [...profile, cli, 'serve'],
             env,
             ctx.root,
           );
@@ -111,6 +134,9 @@ export function switchboard(options: SwitchboardOptions): System {
         }
         const base = {
           nodes: urls,
+          httpUrls: urls.map((u) => u.replace(/^ws:/, 'http:')),
+          databaseUrl: database?.url,
+          apiKey,
           servers,
           redis: redis.process,
           stop: cleanup,
@@ -156,7 +182,7 @@ export function switchboard(options: SwitchboardOptions): System {
     async connect(node: string, client: ClientOptions): Promise<Client> {
       const token = signHs256(secret, {
         sub: `bench-${client.index}`,
-        topics: ['bench.*'],
+        topics: ['bench.*', 'durable.*'],
         exp: expires,
       });
       const socket = await openSocket(`${node}/ws?token=${token}`, client.localAddress);
