@@ -1,0 +1,4 @@
+import { describeRateLimiterContract } from './rate-limiter.contract.js';
+import { createMemoryRateLimiter } from './rate-limiter.js';
+
+describeRateLimiterContract('memory', (now) => Promise.resolve(createMemoryRateLimiter(now)));
