@@ -60,8 +60,9 @@ export function createRedisRateLimiter(
       const window = Math.floor(now() / windowMs);
       await redis.del(keyOf(key, window), keyOf(key, window - 1));
     },
-    async close() {
+    close() {
       if (options.ownsConnection) redis.disconnect();
+      return Promise.resolve();
     },
   };
 }
