@@ -14,7 +14,13 @@ import {
   type Metrics,
   type Tracing,
 } from './observability/index.js';
+import { createChat, type Chat } from './chat/index.js';
 import { Pipeline } from './pipeline/index.js';
+import {
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  type RateLimiter,
+} from './ratelimit/index.js';
 import { registerOutboxAdminRoutes } from './pipeline/routes/outbox-admin-routes.js';
 import { createPush, type ApiKeyVerifier, type Push } from './push/index.js';
 import {
@@ -51,6 +57,10 @@ export interface RunningServer {
   readonly realtime: Realtime;
   /** The outbox: transactional writer, fast path, relay workers (worker role). */
   readonly pipeline: Pipeline;
+  /** Team chat: accounts, workspaces, channels, messages. */
+  readonly chat: Chat;
+  /** Rate limits shared by every node (Redis) or this process (memory). */
+  readonly rateLimiter: RateLimiter;
   /** The publish API for other backends (HTTP routes, gRPC PushService, API keys). */
   readonly push: Push;
   /** The process's metrics (one prom-client Registry), served at /metrics. */
@@ -74,6 +84,18 @@ export async function openBroker(config: Config, logger: Logger): Promise<Broker
     logger: componentLogger(logger, 'broker'),
     mode: config.PUBSUB_MODE,
   });
+}
+
+/** Rate limits in Redis when configured, so every node counts together; in memory otherwise. */
+export async function openRateLimiter(config: Config, logger: Logger): Promise<RateLimiter> {
+  if (!config.REDIS_URL) return createMemoryRateLimiter();
+  const { connectPresenceRedis } = await import('./realtime/presence-redis-client.js');
+  const redis = await connectPresenceRedis(
+    config.REDIS_URL,
+    componentLogger(logger, 'ratelimit'),
+    'ratelimit',
+  );
+  return createRedisRateLimiter(redis, { ownsConnection: true });
 }
 
 /** Opens the store, waiting for a database that is still starting (e.g. in compose). */
@@ -172,6 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   let push: Push | undefined;
   let pipeline: Pipeline | undefined;
+  let rateLimiter: RateLimiter | undefined;
   // Calls in flight still need the broker; half the deadline leaves the rest for HTTP.
   shutdown.add('close grpc', () => push?.close(config.SHUTDOWN_TIMEOUT_SECONDS * 500));
   // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
@@ -179,6 +202,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   shutdown.add('close http', () => app.close());
   // After HTTP: requests that committed events have answered; their publishes finish here.
   shutdown.add('close pipeline', async () => pipeline?.close());
+  shutdown.add('close rate limiter', async () => rateLimiter?.close());
   const activeTracing = tracing;
   if (activeTracing) shutdown.add('flush traces', () => activeTracing.shutdown());
   shutdown.add('close broker', () => activeBroker.close());
@@ -186,6 +210,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let address: string;
   let realtime: Realtime;
+  let chat: Chat;
   try {
     realtime = await createRealtime({
       app,
@@ -214,6 +239,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       serveApi: roles.includes('api'),
       metrics,
     });
+    rateLimiter = await openRateLimiter(config, logger);
+    chat = createChat({
+      app,
+      db: store.db,
+      pipeline,
+      realtime,
+      config,
+      logger,
+      rateLimiter,
+      serveApi: roles.includes('api'),
+    });
     const authorizeOperator = operatorAuth(push.verifier, config.ADMIN_PASSWORD);
     realtime.useOperatorAuth(authorizeOperator);
     if (roles.includes('api')) {
@@ -234,6 +270,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Not through `shutdown`: a signal handler may be waiting on this very start-up.
     await push?.close(0).catch(() => undefined);
     await pipeline?.close().catch(() => undefined);
+    await rateLimiter?.close().catch(() => undefined);
     await app.close().catch(() => undefined);
     await tracing?.shutdown().catch(() => undefined);
     await activeBroker.close().catch(() => undefined);
@@ -254,6 +291,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     broker: activeBroker,
     realtime,
     pipeline,
+    chat,
+    rateLimiter,
     push,
     metrics,
     readiness,

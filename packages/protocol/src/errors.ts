@@ -74,6 +74,34 @@ export const errorCatalogue = {
     status: 429,
     message: 'A connection limit was reached; retry later.',
   },
+  invalid_credentials: {
+    status: 401,
+    message: 'The login or password is wrong.',
+  },
+  account_locked: {
+    status: 429,
+    message: 'Too many wrong passwords: the account is locked for a while; see Retry-After.',
+  },
+  refresh_token_invalid: {
+    status: 401,
+    message: 'The refresh token is unknown, expired or revoked; sign in again.',
+  },
+  refresh_token_reused: {
+    status: 401,
+    message: 'A refresh token was used twice, so every token of that sign-in is revoked; sign in again.',
+  },
+  email_taken: {
+    status: 409,
+    message: 'An account with this email exists already.',
+  },
+  username_taken: {
+    status: 409,
+    message: 'This username is taken.',
+  },
+  registration_closed: {
+    status: 403,
+    message: 'This server does not accept new accounts; ask an administrator for an invite.',
+  },
   internal_error: {
     status: 500,
     message: 'An unexpected error occurred; it has been logged with the request id.',

@@ -400,6 +400,31 @@ export const configKeys = {
     'a non-empty string',
     'If set, access tokens must carry this `aud`.',
   ),
+  CHAT_ACCESS_TOKEN_TTL_SECONDS: spec(
+    int(60, 24 * 3600).default(900),
+    'an integer number of seconds from 60 to 86400',
+    'Lifetime of the access tokens chat sign-in issues (HS256 with JWT_SECRET).',
+  ),
+  CHAT_REFRESH_TOKEN_TTL_SECONDS: spec(
+    int(300, 365 * 24 * 3600).default(7 * 24 * 3600),
+    'an integer number of seconds from 300 to 31536000',
+    'Lifetime of a refresh token; each use rotates it, and reusing a rotated one revokes the whole sign-in.',
+  ),
+  CHAT_LOGIN_MAX_FAILURES: spec(
+    int(1, 1000).default(5),
+    'an integer from 1 to 1000',
+    'Wrong passwords in a row after which an account is locked for CHAT_LOGIN_LOCKOUT_SECONDS.',
+  ),
+  CHAT_LOGIN_LOCKOUT_SECONDS: spec(
+    int(1, 7 * 24 * 3600).default(900),
+    'an integer number of seconds from 1 to 604800',
+    'How long an account stays locked after too many wrong passwords.',
+  ),
+  CHAT_REGISTRATION: spec(
+    z.enum(['open', 'closed']).default('open'),
+    'open or closed',
+    '`open`: anyone may register; `closed`: accounts come from invites, the CLI or an identity provider.',
+  ),
   ADMIN_PASSWORD: spec(
     optionalString(z.string().min(8)),
     'at least 8 characters',

@@ -1,0 +1,56 @@
+// Team chat: accounts, workspaces, channels and DMs, messages, read state and search, built on
+// the realtime core (delivery, presence) and the pipeline (every change is an outbox event).
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { componentLogger, type Logger } from '../observability/index.js';
+import type { Pipeline } from '../pipeline/index.js';
+import type { RateLimiter } from '../ratelimit/index.js';
+import type { Realtime } from '../realtime/index.js';
+import type { Database } from '../store/index.js';
+import { registerAuthRoutes } from './accounts/routes/auth-routes.js';
+import { registerUserRoutes } from './accounts/routes/user-routes.js';
+import type { ChatContext } from './context.js';
+import { createAuthenticate, type Authenticate } from './http/authenticate.js';
+import { CHANNEL_TOPIC_PREFIX } from './topics.js';
+
+export type { ChatContext } from './context.js';
+export type { ChatUser } from './http/authenticate.js';
+export { channelTopic, CHANNEL_TOPIC_PREFIX } from './topics.js';
+
+export interface ChatOptions {
+  app: FastifyInstance;
+  db: Database;
+  pipeline: Pipeline;
+  realtime: Realtime;
+  config: Config;
+  logger: Logger;
+  rateLimiter: RateLimiter;
+  /** Mount the REST routes (the api role). */
+  serveApi: boolean;
+  now?: () => number;
+}
+
+export interface Chat {
+  readonly context: ChatContext;
+  readonly authenticate: Authenticate;
+}
+
+export function createChat(options: ChatOptions): Chat {
+  const context: ChatContext = {
+    db: options.db,
+    pipeline: options.pipeline,
+    realtime: options.realtime,
+    config: options.config,
+    logger: componentLogger(options.logger, 'chat'),
+    rateLimiter: options.rateLimiter,
+    now: options.now ?? Date.now,
+  };
+  // Channel events go through the outbox and resume from PostgreSQL.
+  options.pipeline.durableTopics.addPrefix(CHANNEL_TOPIC_PREFIX);
+  const authenticate = createAuthenticate(context);
+  if (options.serveApi) {
+    registerAuthRoutes(options.app, context);
+    registerUserRoutes(options.app, context, authenticate);
+  }
+  return { context, authenticate };
+}
