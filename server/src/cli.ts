@@ -10,12 +10,14 @@ import {
 } from './config/index.js';
 import { createShutdown, openStoreWithRetry, startServer } from './main.js';
 import { createLogger } from './observability/index.js';
-import { listDeadLetters, readStats, redriveDeadLetters } from './pipeline/outbox-queries.js';
 import {
   DEAD_LETTER_PAGE_DEFAULT,
   DEAD_LETTER_PAGE_MAX,
+  listDeadLetters,
   readDeadLetterPage,
-} from './pipeline/routes/outbox-admin-schemas.js';
+  readStats,
+  redriveDeadLetters,
+} from './pipeline/index.js';
 import {
   apiKeyScopes,
   createApiKey,

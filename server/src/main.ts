@@ -15,13 +15,12 @@ import {
   type Tracing,
 } from './observability/index.js';
 import { createChat, type Chat } from './chat/index.js';
-import { Pipeline } from './pipeline/index.js';
+import { Pipeline, registerOutboxAdminRoutes } from './pipeline/index.js';
 import {
   createMemoryRateLimiter,
   createRedisRateLimiter,
   type RateLimiter,
 } from './ratelimit/index.js';
-import { registerOutboxAdminRoutes } from './pipeline/routes/outbox-admin-routes.js';
 import { createPush, type ApiKeyVerifier, type Push } from './push/index.js';
 import {
   adminPasswordAuth,
@@ -229,6 +228,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger,
       metrics,
       runWorkers: roles.includes('worker'),
+      broker: activeBroker,
     });
     push = createPush({
       app,

@@ -71,7 +71,13 @@ export class FastPath {
         }
         const update = failureUpdate(record, outcome, policy);
         metrics?.retries.inc({ reason: update.attemptsUsed ? 'failed' : 'unavailable' });
-        if (update.deadLetter) metrics?.deadLettered.inc();
+        if (update.deadLetter) {
+          metrics?.deadLettered.inc();
+          this.options.logger.error(
+            { event: record.id, type: record.type, topic: record.topic, error: update.error },
+            'outbox event dead-lettered after its last attempt',
+          );
+        }
         failures.push(update);
       }),
     );

@@ -1,6 +1,7 @@
 // The durable pipeline: application commands append events to the outbox inside their own
 // transaction; right after the commit this process publishes them (the fast path) and relay
 // workers publish whatever that did not finish. PostgreSQL is the source of truth throughout.
+import type { Broker } from '../broker/index.js';
 import type { Config } from '../config/index.js';
 import type { Hub } from '../realtime/index.js';
 import type { Store, Transaction } from '../store/index.js';
@@ -30,6 +31,13 @@ export { DurableTopics, encodeOutboxEvent } from './durable-topics.js';
 export type { OutboxEventInput, OutboxRecord } from './events.js';
 export { REALTIME_CONSUMER } from './realtime-consumer.js';
 export type { DeadLetter, OutboxStats } from './outbox-queries.js';
+export { listDeadLetters, readStats, redriveDeadLetters } from './outbox-queries.js';
+export { registerOutboxAdminRoutes } from './routes/outbox-admin-routes.js';
+export {
+  DEAD_LETTER_PAGE_DEFAULT,
+  DEAD_LETTER_PAGE_MAX,
+  readDeadLetterPage,
+} from './routes/outbox-admin-schemas.js';
 
 /** Appends events inside the transaction it was handed to. */
 export interface OutboxWriter {
@@ -44,6 +52,8 @@ export interface PipelineOptions {
   metrics?: Metrics;
   /** Run relay workers and the retention job here (the worker role). */
   runWorkers: boolean;
+  /** The broker's connectivity: workers backing off from an outage resume as soon as it is up. */
+  broker?: Pick<Broker, 'onStateChange'>;
 }
 
 export class Pipeline {
@@ -53,6 +63,7 @@ export class Pipeline {
   private readonly wake = new OutboxWake();
   private readonly workers: RelayWorker[] = [];
   private stopRetention: (() => Promise<void>) | undefined;
+  private stopWatchingBroker: (() => void) | undefined;
   private readonly log: Logger;
   private readonly outboxMetrics?: OutboxMetrics;
   private readonly workerDelayMs: number;
@@ -110,6 +121,10 @@ export class Pipeline {
       await this.wake.listen(listenUrl, this.log.child({ part: 'listen' }));
     }
     for (const worker of this.workers) worker.start();
+    this.stopWatchingBroker = this.options.broker?.onStateChange((state) => {
+      if (state !== 'up') return;
+      for (const worker of this.workers) worker.dependencyRecovered();
+    });
     this.stopRetention = scheduleRetention({
       db: store.db,
       retentionSeconds: config.OUTBOX_RETENTION_SECONDS,
@@ -209,6 +224,7 @@ export class Pipeline {
 
   /** Stops workers after their batch in hand and writes the fast path's pending marks. */
   async close(): Promise<void> {
+    this.stopWatchingBroker?.();
     await Promise.all(this.workers.map((w) => w.stop()));
     await this.stopRetention?.();
     await this.fastPath.close();

@@ -41,11 +41,12 @@ export async function insertEvents(
       on conflict (topic) do update set last_seq = t.last_seq + excluded.last_seq
       returning topic, last_seq
     )
+    -- The committing process's turn starts at this statement, not at the transaction's start.
     insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
     select i.type, i.topic, s.last_seq - i.n + i.r, i.payload, i.pending,
       cardinality(i.pending) = 0,
       case when cardinality(i.pending) = 0 then now() end,
-      now() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+      clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
     from input i join seqs s using (topic)
     returning ${sql.raw(RECORD_COLUMNS)}`);
   const byTopic = new Map<string, OutboxRecord[]>();
@@ -80,7 +81,7 @@ async function insertOneEvent(
     insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
     select ${item.type}, ${item.topic}, s.last_seq, ${JSON.stringify(item.payload)}::jsonb,
       ${pending}::text[], ${done}::boolean, case when ${done}::boolean then now() end,
-      now() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+      clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
     from s
     returning ${sql.raw(RECORD_COLUMNS)}`);
   const row = rowsOf<OutboxRow>(result)[0];

@@ -5,6 +5,7 @@
 import type { Database } from '../store/index.js';
 import type { Logger } from '../observability/index.js';
 import { runConsumers, type ConsumerRegistry } from './consumers.js';
+import type { OutboxRecord } from './events.js';
 import type { OutboxMetrics } from './metrics.js';
 import { claimDue, markProcessed, recordFailures, type FailureUpdate } from './outbox-queries.js';
 import { failureUpdate, type RetryPolicy } from './retry-policy.js';
@@ -46,6 +47,11 @@ export class RelayWorker {
     for (const wake of [...this.sleepers]) wake();
     this.options.wake.poke();
     await this.running;
+  }
+
+  /** Ends a backoff early: the dependency that was down is back. */
+  dependencyRecovered(): void {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   /** Runs one batch now (tests, the CLI); returns how many events it claimed. */
@@ -90,45 +96,61 @@ export class RelayWorker {
   }
 
   private async runBatch(): Promise<BatchResult> {
-    const { db, consumers, consumerTimeoutMs, policy, metrics, batchSize } = this.options;
-    return db.transaction(async (tx) => {
+    const { db, consumers, consumerTimeoutMs, policy, batchSize } = this.options;
+    const batch = await db.transaction(async (tx) => {
       const records = await claimDue(tx, batchSize);
-      if (records.length === 0) return { claimed: 0, unavailable: false };
+      if (records.length === 0) return undefined;
       const outcomes = await Promise.all(
         records.map((record) => runConsumers(consumers, record, consumerTimeoutMs)),
       );
-      const done: number[] = [];
-      const failures: FailureUpdate[] = [];
-      let allUnavailable = true;
+      const done: OutboxRecord[] = [];
+      const failures: Array<{ record: OutboxRecord; update: FailureUpdate }> = [];
       records.forEach((record, i) => {
         const outcome = outcomes[i]!;
-        if (outcome.remaining.length === 0) {
-          done.push(record.id);
-          allUnavailable = false;
-          metrics?.observePublished('worker', record.createdAtMs);
-          return;
-        }
-        const update = failureUpdate(record, outcome, policy);
-        if (update.attemptsUsed) allUnavailable = false;
-        metrics?.retries.inc({ reason: update.attemptsUsed ? 'failed' : 'unavailable' });
-        if (update.deadLetter) {
-          metrics?.deadLettered.inc();
-          this.options.logger.error(
-            { event: record.id, type: record.type, topic: record.topic, error: update.error },
-            'outbox event dead-lettered after its last attempt',
-          );
-        }
-        failures.push(update);
+        if (outcome.remaining.length === 0) done.push(record);
+        else failures.push({ record, update: failureUpdate(record, outcome, policy) });
       });
-      await markProcessed(tx, done);
-      await recordFailures(tx, failures);
-      if (failures.length > 0 && !allUnavailable) {
-        this.options.logger.warn(
-          { failed: failures.length, error: failures[0]?.error },
-          'outbox consumers failed; retrying with backoff',
+      await markProcessed(
+        tx,
+        done.map((r) => r.id),
+      );
+      await recordFailures(
+        tx,
+        failures.map((f) => f.update),
+      );
+      return { records, done, failures };
+    });
+    if (!batch) return { claimed: 0, unavailable: false };
+    // Reported only once the transaction committed: a failed commit changed nothing.
+    this.report(batch.done, batch.failures);
+    const unavailable =
+      batch.done.length === 0 && batch.failures.every((f) => f.update.attemptsUsed === 0);
+    return { claimed: batch.records.length, unavailable };
+  }
+
+  private report(
+    done: readonly OutboxRecord[],
+    failures: ReadonlyArray<{ record: OutboxRecord; update: FailureUpdate }>,
+  ): void {
+    const { metrics, logger } = this.options;
+    for (const record of done) metrics?.observePublished('worker', record.createdAtMs);
+    let failed = 0;
+    for (const { record, update } of failures) {
+      metrics?.retries.inc({ reason: update.attemptsUsed ? 'failed' : 'unavailable' });
+      if (update.attemptsUsed) failed += 1;
+      if (update.deadLetter) {
+        metrics?.deadLettered.inc();
+        logger.error(
+          { event: record.id, type: record.type, topic: record.topic, error: update.error },
+          'outbox event dead-lettered after its last attempt',
         );
       }
-      return { claimed: records.length, unavailable: allUnavailable };
-    });
+    }
+    if (failed > 0) {
+      logger.warn(
+        { failed, error: failures.find((f) => f.update.attemptsUsed)?.update.error },
+        'outbox consumers failed; retrying with backoff',
+      );
+    }
   }
 }
