@@ -48,6 +48,8 @@ export interface DurableOptions {
   windowSeconds: number;
   saturationSeconds: number;
   pgbench: { command: string; clients: number; threads: number; seconds: number };
+  /** Extra server configuration the nodes ran with (recorded in the result). */
+  serverEnv: Readonly<Record<string, string>>;
 }
 
 /** POSTs durable events and says when each is acknowledged, with its time to the answer. */
@@ -196,6 +198,62 @@ function serverQuantiles(
   };
 }
 
+/** The server's own view of a window: its HTTP, outbox and delivery histograms. */
+function serverView(before: string, after: string) {
+  return {
+    httpPublish: serverQuantiles(before, after, 'gateway_http_request_duration_seconds', {
+      route: '/api/v1/publish',
+    }),
+    outboxCommitToPublishFast: serverQuantiles(before, after, 'outbox_commit_to_publish_seconds', {
+      path: 'fast',
+    }),
+    outboxCommitToPublishWorker: serverQuantiles(
+      before,
+      after,
+      'outbox_commit_to_publish_seconds',
+      { path: 'worker' },
+    ),
+    publishToSocket: serverQuantiles(before, after, 'gateway_delivery_latency_seconds'),
+  };
+}
+
+/**
+ * How long the rows a phase wrote took from their commit's transaction start to being marked
+ * processed (by the fast path, or by a relay worker that took them over), from the table itself.
+ */
+async function processedLag(databaseUrl: string, afterId: number) {
+  const unprocessed = () =>
+    Number(
+      psql(databaseUrl, `select count(*) from core.outbox where id > ${afterId} and not processed`),
+    );
+  const deadline = performance.now() + DRAIN_MS;
+  let left = unprocessed();
+  while (left > 0 && performance.now() < deadline) {
+    await delay(250);
+    left = unprocessed();
+  }
+  const [rows = 0, p50 = 0, p99 = 0, max = 0] = psql(
+    databaseUrl,
+    `select count(*), coalesce(percentile_cont(0.5) within group (order by lag), 0),
+       coalesce(percentile_cont(0.99) within group (order by lag), 0), coalesce(max(lag), 0)
+     from (select extract(epoch from processed_at - created_at) * 1000 as lag
+           from core.outbox where id > ${afterId} and processed) x`,
+  )
+    .split('|')
+    .map(Number);
+  return {
+    rows,
+    stillUnprocessed: left,
+    p50Ms: round(p50, 1),
+    p99Ms: round(p99, 1),
+    maxMs: round(max, 1),
+  };
+}
+
+function lastOutboxId(databaseUrl: string): number {
+  return Number(psql(databaseUrl, 'select coalesce(max(id), 0) from core.outbox'));
+}
+
 function psql(databaseUrl: string, sql: string): string {
   return execFileSync('psql', [databaseUrl, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], {
     encoding: 'utf8',
@@ -251,6 +309,7 @@ export async function durable(
       });
     };
     const drain = () => until(() => pub.inFlight === 0 && tally.complete(), DRAIN_MS);
+    let phaseStartId = lastOutboxId(databaseUrl);
 
     // ---- fixed rate: commit-to-delivery latency ------------------------------------------
     const pacer = startPacer(o.rate, () => void publishNext());
@@ -271,31 +330,8 @@ export async function durable(
       commitToDelivery,
       publishToAcknowledgement: apiLatency,
       drained: fixedDrained,
-      server: {
-        httpPublish: serverQuantiles(
-          metricsBefore,
-          metricsAfter,
-          'gateway_http_request_duration_seconds',
-          { route: '/api/v1/publish' },
-        ),
-        outboxCommitToPublishFast: serverQuantiles(
-          metricsBefore,
-          metricsAfter,
-          'outbox_commit_to_publish_seconds',
-          { path: 'fast' },
-        ),
-        outboxCommitToPublishWorker: serverQuantiles(
-          metricsBefore,
-          metricsAfter,
-          'outbox_commit_to_publish_seconds',
-          { path: 'worker' },
-        ),
-        publishToSocket: serverQuantiles(
-          metricsBefore,
-          metricsAfter,
-          'gateway_delivery_latency_seconds',
-        ),
-      },
+      server: serverView(metricsBefore, metricsAfter),
+      createdToProcessed: await processedLag(databaseUrl, phaseStartId),
     };
 
     // ---- closed loop: the most events committed and delivered per second -----------------
@@ -305,6 +341,8 @@ export async function durable(
       const loop = async () => {
         while (running) await publishNext();
       };
+      phaseStartId = lastOutboxId(databaseUrl);
+      const before = await scrape(http);
       const loops = Array.from({ length: publishers }, loop);
       await delay(1000);
       receiver.startSampling();
@@ -317,12 +355,15 @@ export async function durable(
       running = false;
       await Promise.all(loops);
       const drained = await drain();
+      const after = await scrape(http);
       saturation.push({
         publishers,
         ...windowMetrics(from, to, o.subscribers),
         commitToDelivery: deliveryLatency,
         publishToAcknowledgement: ackLatency,
         drained,
+        server: serverView(before, after),
+        createdToProcessed: await processedLag(databaseUrl, phaseStartId),
       });
     }
     const delivery = {
@@ -334,16 +375,20 @@ export async function durable(
     // ---- pgbench on the same database, the pipeline idle ---------------------------------
     psql(databaseUrl, PGBENCH_SETUP);
     const pgFrom = { at: performance.now(), cpu: cpuSecondsByCommand('postgres') };
-    const bench = await runPgbench(o.pgbench.command, databaseUrl, o.topics, o.pgbench);
+    // pgbench's backends exit with it, taking their CPU times along: keep each one's last reading.
+    const pgLatest = new Map(pgFrom.cpu);
+    const sampler = setInterval(() => {
+      for (const [pid, used] of cpuSecondsByCommand('postgres')) pgLatest.set(pid, used);
+    }, 250);
+    const bench = await runPgbench(o.pgbench.command, databaseUrl, o.topics, o.pgbench).finally(
+      () => clearInterval(sampler),
+    );
     const pgSeconds = (performance.now() - pgFrom.at) / 1000;
     const pgbench = {
       ...bench,
       version: pgbenchVersion,
       script: pgbenchScript(o.topics).trim().split('\n'),
-      postgresCpuPercent: round(
-        (cpuDelta(pgFrom.cpu, cpuSecondsByCommand('postgres')) / pgSeconds) * 100,
-        1,
-      ),
+      postgresCpuPercent: round((cpuDelta(pgFrom.cpu, pgLatest) / pgSeconds) * 100, 1),
     };
 
     const best = saturation.reduce((a, b) =>
@@ -369,6 +414,7 @@ export async function durable(
         windowSeconds: o.windowSeconds,
         saturationSeconds: o.saturationSeconds,
         publishPath: 'HTTP POST /api/v1/publish on durable topics (outbox; answered after commit)',
+        serverEnv: o.serverEnv,
         database: psql(databaseUrl, 'select version()'),
         pgbench: {
           clients: o.pgbench.clients,

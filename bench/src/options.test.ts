@@ -87,4 +87,15 @@ describe('parseOptions', () => {
     expect(parseOptions(['--durable-rate=1,2'])).toHaveProperty('error');
     expect(parseOptions(['--server-cpu-prof='])).toHaveProperty('error');
   });
+
+  it('reads extra Switchboard configuration', () => {
+    expect(
+      parseOptions(['--switchboard-env=DATABASE_POOL_MAX=32,OUTBOX_FAST_PATH_GRACE_MS=5000']),
+    ).toMatchObject({
+      switchboardEnv: { DATABASE_POOL_MAX: '32', OUTBOX_FAST_PATH_GRACE_MS: '5000' },
+    });
+    expect(parseOptions([])).toMatchObject({ switchboardEnv: {} });
+    expect(parseOptions(['--switchboard-env=lower=1'])).toHaveProperty('error');
+    expect(parseOptions(['--switchboard-env=NOEQUALS'])).toHaveProperty('error');
+  });
 });

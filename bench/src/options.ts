@@ -22,6 +22,8 @@ export interface BenchOptions {
   durable: DurableFlags;
   /** Directory for the Switchboard nodes' V8 CPU profiles (`node --cpu-prof`); off when unset. */
   serverCpuProfileDir: string | undefined;
+  /** Extra configuration for every Switchboard node, e.g. DATABASE_POOL_MAX. */
+  switchboardEnv: Record<string, string>;
 }
 
 /** (D) the durable pipeline. */
@@ -62,6 +64,7 @@ export const USAGE = `usage: npm run bench -- [flags]
                             postgres://postgres@127.0.0.1:5432/postgres, gets a scratch database)
   --server-cpu=1            core the servers and their Redis are pinned to
   --server-cpu-prof=DIR     write each Switchboard node's V8 CPU profile (node --cpu-prof) to DIR
+  --switchboard-env=KEY=VALUE,…  extra configuration for the Switchboard nodes (results record it)
   --durable-topics=16       (D) durable topics durable.bench.<i> the events are spread over
   --durable-subscribers=2   (D) WebSocket subscribers, each on every durable topic
   --durable-publishers=16,64  (D) concurrent HTTP publishers in the closed-loop windows (one each)
@@ -99,6 +102,17 @@ function names(value: string, allowed: readonly string[], name: string): string[
   return [...new Set(list)];
 }
 
+function envList(value: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of value.split(',').filter(Boolean)) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(item.trim());
+    if (!match)
+      throw new Error(`--switchboard-env takes KEY=VALUE pairs, comma-separated; got ${item}`);
+    env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
 export function parseOptions(
   argv: readonly string[],
 ): BenchOptions | { help: true } | { error: string } {
@@ -134,6 +148,7 @@ export function parseOptions(
       pgbench: process.env.BENCH_PGBENCH ?? 'pgbench',
     },
     serverCpuProfileDir: undefined,
+    switchboardEnv: {},
   };
   try {
     for (const arg of argv) {
@@ -200,6 +215,9 @@ export function parseOptions(
         case 'server-cpu-prof':
           if (!value) throw new Error('--server-cpu-prof takes a directory');
           o.serverCpuProfileDir = value;
+          break;
+        case 'switchboard-env':
+          o.switchboardEnv = envList(value);
           break;
         case 'durable-topics':
           o.durable.topics = int(value, 1, 10_000, key);

@@ -47,6 +47,12 @@ function durable(r: Row): string {
   const latency = f.commitToDelivery as Obj;
   const fastPath = server.outboxCommitToPublishFast as Obj | null;
   const workerPath = server.outboxCommitToPublishWorker as Obj | null;
+  const workerCount = (w: Obj) =>
+    ((w.server as Obj | undefined)?.outboxCommitToPublishWorker as Obj | null)?.count ?? 0;
+  const processed = (w: Obj) => {
+    const lag = w.createdToProcessed as Obj | undefined;
+    return lag ? `${cell(lag.p50Ms)} / ${cell(lag.p99Ms)}` : undefined;
+  };
   return [
     `Durable pipeline (${cell(p.nodes)} node, ${cell(p.topics)} topics ${cell(p.topicPattern)}, ` +
       `${cell(p.subscribers)} subscribers each on every topic; ${cell(p.publishPath)}):`,
@@ -66,6 +72,8 @@ function durable(r: Row): string {
         'Redis CPU %',
         'load gen CPU %',
         'run-queue wait % server / load gen',
+        'events published by relay workers',
+        'row created-to-processed p50 / p99 ms',
       ],
       saturation.map((s) => [
         s.publishers,
@@ -81,6 +89,8 @@ function durable(r: Row): string {
         s.redisCpuPercent,
         s.loadGeneratorCpuPercent,
         wait(s),
+        workerCount(s),
+        processed(s),
       ]),
     ),
     '',
@@ -93,6 +103,7 @@ function durable(r: Row): string {
         'server: HTTP publish p50 / p99 ms',
         'server: outbox commit-to-publish p50 / p99 ms (fast path events)',
         'events published by relay workers',
+        'row created-to-processed p50 / p99 ms',
         'server: publish-to-socket p50 / p99 ms',
         'server CPU %',
         'server µs/event',
@@ -108,6 +119,7 @@ function durable(r: Row): string {
           `${cell(ms(server.httpPublish, 'p50Ms'))} / ${cell(ms(server.httpPublish, 'p99Ms'))}`,
           `${cell(ms(fastPath, 'p50Ms'))} / ${cell(ms(fastPath, 'p99Ms'))} (${cell(fastPath?.count)})`,
           workerPath?.count ?? 0,
+          processed(f),
           `${cell(ms(server.publishToSocket, 'p50Ms'))} / ${cell(ms(server.publishToSocket, 'p99Ms'))}`,
           f.serverCpuPercent,
           f.serverCpuUsPerEvent,

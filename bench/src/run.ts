@@ -25,6 +25,7 @@ function systemsFor(o: BenchOptions): System[] {
         adminDatabaseUrl: o.database === 'postgres' ? o.adminDatabaseUrl : undefined,
         publish: o.publish === 'auto' ? (hasPublishApi(root) ? 'http' : 'broker') : o.publish,
         ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+        serverEnv: o.switchboardEnv,
       }),
     socketio: () => socketIo(),
     ws: () => rawWs({ redis: false }),
@@ -225,6 +226,7 @@ async function main(): Promise<void> {
           adminDatabaseUrl: o.adminDatabaseUrl,
           publish: 'http',
           ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+          serverEnv: o.switchboardEnv,
         }),
         ctx,
         {
@@ -235,6 +237,7 @@ async function main(): Promise<void> {
           warmupSeconds: o.warmup,
           windowSeconds: o.durable.windowSeconds,
           saturationSeconds: o.saturation,
+          serverEnv: o.switchboardEnv,
           pgbench: {
             command: o.durable.pgbench,
             clients: o.durable.pgbenchClients,
