@@ -11,11 +11,11 @@ import { registerAuthRoutes } from './accounts/routes/auth-routes.js';
 import { registerUserRoutes } from './accounts/routes/user-routes.js';
 import type { ChatContext } from './context.js';
 import { createAuthenticate, type Authenticate } from './http/authenticate.js';
-import { CHANNEL_TOPIC_PREFIX } from './topics.js';
+import { CHANNEL_TOPIC_PREFIX, USER_CHAT_TOPIC_PREFIX } from './topics.js';
 
 export type { ChatContext } from './context.js';
 export type { ChatUser } from './http/authenticate.js';
-export { channelTopic, CHANNEL_TOPIC_PREFIX } from './topics.js';
+export { activityTopic, channelTopic, CHANNEL_TOPIC_PREFIX, userChatTopic } from './topics.js';
 
 export interface ChatOptions {
   app: FastifyInstance;
@@ -47,6 +47,7 @@ export function createChat(options: ChatOptions): Chat {
   };
   // Channel events go through the outbox and resume from PostgreSQL.
   options.pipeline.durableTopics.addPrefix(CHANNEL_TOPIC_PREFIX);
+  options.pipeline.durableTopics.addPrefix(USER_CHAT_TOPIC_PREFIX);
   const authenticate = createAuthenticate(context);
   if (options.serveApi) {
     registerAuthRoutes(options.app, context);
