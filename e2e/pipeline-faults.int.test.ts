@@ -14,21 +14,14 @@ import { userTopic } from '../server/src/realtime/topics.js';
 import { openStore, rowsOf, runMigrations, type Store } from '../server/src/store/index.js';
 import { sampleValue, scrape } from '../server/src/test-support/metrics-text.js';
 import { pgbouncerSkipReason, startPgbouncer } from '../server/src/test-support/pgbouncer.js';
-import {
-  cliSkipReason,
-  freePort,
-  runCleanups,
-  waitFor,
-} from '../server/src/test-support/processes.js';
+import { freePort, runCleanups, waitFor } from '../server/src/test-support/processes.js';
 import {
   createTestDatabase,
   makeTempDir,
-  realPostgresUrl,
-  skipReason,
   testLogger,
 } from '../server/src/test-support/services.js';
 import {
-  redisServerSkipReason,
+  clusterSkipReason,
   startNode,
   startPrivateRedis,
   tokenMinter,
@@ -39,9 +32,7 @@ import { createTestPublisher, type TestPublisher } from './support/publisher.js'
 import { ResumingClient } from './support/resuming-client.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
-const skip = !realPostgresUrl
-  ? skipReason('PostgreSQL')
-  : (redisServerSkipReason() ?? cliSkipReason());
+const skip = clusterSkipReason();
 
 const pgbouncerSkip = pgbouncerSkipReason();
 // Generous: the machine is shared and these run real processes.

@@ -15,7 +15,6 @@ import { REALTIME_CONSUMER } from '../server/src/pipeline/realtime-consumer.js';
 import { openStore, rowsOf, runMigrations, type Store } from '../server/src/store/index.js';
 import { pgbouncerSkipReason, startPgbouncer } from '../server/src/test-support/pgbouncer.js';
 import {
-  cliSkipReason,
   runCleanups,
   spawnCli,
   type RunningProcess,
@@ -23,15 +22,11 @@ import {
 import {
   createTestDatabase,
   makeTempDir,
-  realPostgresUrl,
-  skipReason,
   testLogger,
 } from '../server/src/test-support/services.js';
-import { redisServerSkipReason, startPrivateRedis, type PrivateRedis } from './support/cluster.js';
+import { clusterSkipReason, startPrivateRedis, type PrivateRedis } from './support/cluster.js';
 
-const skip = !realPostgresUrl
-  ? skipReason('PostgreSQL')
-  : (redisServerSkipReason() ?? cliSkipReason());
+const skip = clusterSkipReason();
 const bouncerSkip = pgbouncerSkipReason();
 
 const TOPIC_COUNT = 100;

@@ -9,21 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configKeys } from '../server/src/config/index.js';
 import { userTopic } from '../server/src/realtime/topics.js';
-import {
-  cliSkipReason,
-  freePort,
-  spawnCli,
-  waitFor,
-} from '../server/src/test-support/processes.js';
+import { freePort, spawnCli, waitFor } from '../server/src/test-support/processes.js';
 import {
   createTestDatabase,
   makeTempDir,
-  realPostgresUrl,
-  skipReason,
   testLogger,
 } from '../server/src/test-support/services.js';
 import {
-  redisServerSkipReason,
+  clusterSkipReason,
   startNode,
   startPrivateRedis,
   tokenMinter,
@@ -33,9 +26,7 @@ import {
 import { createTestPublisher, type Acked, type TestPublisher } from './support/publisher.js';
 import { ResumingClient } from './support/resuming-client.js';
 
-const skip = !realPostgresUrl
-  ? skipReason('PostgreSQL')
-  : (redisServerSkipReason() ?? cliSkipReason());
+const skip = clusterSkipReason();
 
 const NODE_COUNT = 3;
 // Short, so that a dead node's users go offline within seconds (bound: this plus at most 5 s).

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { realPostgresUrl, skipReason } from '../../server/src/test-support/services.js';
 import {
+  cliSkipReason,
   freePort,
   spawnCli,
   track,
@@ -15,6 +17,14 @@ import {
 } from '../../server/src/test-support/processes.js';
 
 export const redisServerPath = '/usr/bin/redis-server';
+
+/**
+ * Why end-to-end tests with real processes cannot run here (no real PostgreSQL, no redis-server
+ * binary, no built CLI), or undefined.
+ */
+export function clusterSkipReason(): string | undefined {
+  return !realPostgresUrl ? skipReason('PostgreSQL') : (redisServerSkipReason() ?? cliSkipReason());
+}
 
 /** Why a private Redis cannot be started here, or undefined. */
 export function redisServerSkipReason(): string | undefined {
