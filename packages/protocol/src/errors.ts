@@ -88,7 +88,8 @@ export const errorCatalogue = {
   },
   refresh_token_reused: {
     status: 401,
-    message: 'A refresh token was used twice, so every token of that sign-in is revoked; sign in again.',
+    message:
+      'A refresh token was used twice, so every token of that sign-in is revoked; sign in again.',
   },
   email_taken: {
     status: 409,
@@ -97,6 +98,14 @@ export const errorCatalogue = {
   username_taken: {
     status: 409,
     message: 'This username is taken.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'This Idempotency-Key was used with a different request; use a new key.',
+  },
+  idempotency_in_flight: {
+    status: 409,
+    message: 'A request with this Idempotency-Key is still being processed; retry shortly.',
   },
   registration_closed: {
     status: 403,
