@@ -110,6 +110,8 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
     ...connectionOptions,
     connectionName: 'switchboard:broker',
     commandTimeout: COMMAND_TIMEOUT_MS,
+    // Commands issued in one tick (a fan-out's publishes, a batch's) go out in one write.
+    enableAutoPipelining: true,
     // After a failover the old primary answers READONLY; a new connection finds the new one.
     reconnectOnError: (err) => err.message.includes('READONLY'),
   }) as Redis & HistoryCommands;
