@@ -5,8 +5,9 @@
 // the next seq of that topic (core.topic_seqs) in the same transaction; a message keeps the seq
 // of its `message.created` event, so read state and pagination speak the same numbers as
 // realtime resume.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   index,
@@ -21,6 +22,16 @@ import {
 } from 'drizzle-orm/pg-core';
 
 export const chat = pgSchema('chat');
+
+/**
+ * The full-text document of a message body: `chat.message_search_document(body)`, an immutable
+ * SQL function (migration 0004) so the index and every query spell it the same way. It uses the
+ * `simple` config (no stemming, any language) over the words as written plus their camelCase
+ * pieces, so `parseHttpRequest` is found by `http`; the parser itself splits snake_case, paths
+ * and URLs.
+ */
+export const messageSearchDocument = (body: AnyPgColumn | SQL) =>
+  sql`chat.message_search_document(${body})`;
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -236,6 +247,10 @@ export const messages = chat.table(
     index('messages_pinned_idx')
       .on(t.channelId, t.pinnedAt)
       .where(sql`${t.pinnedAt} is not null`),
+    // Search (chat/search): words through full text, substrings (CJK, identifiers, URLs) through
+    // trigrams. Queries must repeat `messageSearchDocument` exactly for the planner to use it.
+    index('messages_search_idx').using('gin', messageSearchDocument(t.body)),
+    index('messages_body_trgm_idx').using('gin', t.body.op('gin_trgm_ops')),
   ],
 );
 

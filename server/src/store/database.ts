@@ -91,17 +91,20 @@ async function openPglite(options: StoreOptions): Promise<Store> {
     ? { release: () => undefined }
     : acquireDataDirLock(options.dataDir);
   try {
-    const [{ PGlite }, { drizzle }] = await Promise.all([
+    const [{ PGlite }, { drizzle }, { pg_trgm }] = await Promise.all([
       import('@electric-sql/pglite'),
       import('drizzle-orm/pglite'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
     ]);
+    // Extensions the migrations create (chat search uses pg_trgm) must be loaded up front.
+    const extensions = { pg_trgm };
     let client: InstanceType<typeof PGlite>;
     if (options.pgliteFrom) {
-      client = await PGlite.create({ loadDataDir: options.pgliteFrom });
+      client = await PGlite.create({ loadDataDir: options.pgliteFrom, extensions });
     } else {
       const path = join(options.dataDir, 'pglite');
       mkdirSync(path, { recursive: true });
-      client = await PGlite.create(path);
+      client = await PGlite.create(path, { extensions });
     }
     const db = drizzle({ client }) as unknown as Database;
     let closed = false;

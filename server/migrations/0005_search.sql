@@ -1,0 +1,2 @@
+CREATE INDEX "messages_search_idx" ON "chat"."messages" USING gin (chat.message_search_document("body"));--> statement-breakpoint
+CREATE INDEX "messages_body_trgm_idx" ON "chat"."messages" USING gin ("body" gin_trgm_ops);
