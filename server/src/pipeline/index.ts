@@ -47,6 +47,11 @@ export interface OutboxWriter {
 
 /** Most `publish` calls committed in one statement. */
 const MAX_GROUP_COMMIT = 256;
+/**
+ * Group commits in flight at once: a light load commits each call at once; a heavy one fills the
+ * next statements while these run.
+ */
+const MAX_CONCURRENT_COMMITS = 4;
 
 export interface PipelineOptions {
   store: Store;
@@ -76,7 +81,7 @@ export class Pipeline {
     resolve: (records: OutboxRecord[]) => void;
     reject: (err: Error) => void;
   }> = [];
-  private committing = false;
+  private committers = 0;
 
   constructor(private readonly options: PipelineOptions) {
     const { store, hub, config } = options;
@@ -164,15 +169,16 @@ export class Pipeline {
   }
 
   /**
-   * Commits events on their own and publishes them. Calls that arrive while a commit is in
-   * flight are committed together in the next one (group commit): one statement, one commit and
-   * one seq bump per topic for the lot, so throughput grows with load instead of queueing.
+   * Commits events on their own and publishes them. Calls that arrive while the most commits
+   * are in flight are committed together in the next one (group commit): one statement, one
+   * commit and one seq bump per topic for the lot, so throughput grows with load instead of
+   * queueing.
    */
   async publish(events: readonly OutboxEventInput[]): Promise<OutboxRecord[]> {
     const items = this.prepare(events);
     return new Promise((resolve, reject) => {
       this.publishQueue.push({ items, resolve, reject });
-      if (!this.committing) void this.commitQueued();
+      if (this.committers < MAX_CONCURRENT_COMMITS) void this.commitQueued();
     });
   }
 
@@ -202,7 +208,7 @@ export class Pipeline {
   }
 
   private async commitQueued(): Promise<void> {
-    this.committing = true;
+    this.committers += 1;
     try {
       while (this.publishQueue.length > 0) {
         const batch = this.publishQueue.splice(0, MAX_GROUP_COMMIT);
@@ -222,7 +228,7 @@ export class Pipeline {
         }
       }
     } finally {
-      this.committing = false;
+      this.committers -= 1;
     }
   }
 

@@ -92,6 +92,34 @@ describe(`durable pipeline (${target})`, () => {
     socket.close();
   });
 
+  it('commits concurrent publishes together, each caller getting its own records', async () => {
+    const topics = [topicOf('group-a'), topicOf('group-b'), topicOf('group-c')];
+    const calls = Array.from({ length: 200 }, (_, call) =>
+      t.server.pipeline.publish(
+        Array.from({ length: 1 + (call % 2) }, (_, part) => ({
+          type: 'note.created',
+          topic: topics[(call + part) % 3]!,
+          payload: { call, part },
+        })),
+      ),
+    );
+    const results = await Promise.all(calls);
+    results.forEach((records, call) => {
+      expect(records.map((r) => r.payload)).toEqual(
+        Array.from({ length: 1 + (call % 2) }, (_, part) => ({ call, part })),
+      );
+    });
+    for (const topic of topics) {
+      const seqs = results
+        .flat()
+        .filter((r) => r.topic === topic)
+        .map((r) => r.seq)
+        .sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    }
+    await until(async () => ((await t.server.pipeline.stats()).pending === 0 ? true : undefined));
+  });
+
   it('never publishes or sequences events of a rolled-back transaction', async () => {
     const topic = topicOf('rollback');
     const socket = await subscriber(topic);
