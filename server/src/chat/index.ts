@@ -9,6 +9,9 @@ import type { Realtime } from '../realtime/index.js';
 import type { Database } from '../store/index.js';
 import { registerAuthRoutes } from './accounts/routes/auth-routes.js';
 import { registerUserRoutes } from './accounts/routes/user-routes.js';
+import { registerChannelRoutes } from './channels/index.js';
+import { registerDmRoutes } from './dms/index.js';
+import { registerWorkspaceRoutes } from './workspaces/index.js';
 import type { ChatContext } from './context.js';
 import { createAuthenticate, type Authenticate } from './http/authenticate.js';
 import { CHANNEL_TOPIC_PREFIX, USER_CHAT_TOPIC_PREFIX } from './topics.js';
@@ -52,6 +55,9 @@ export function createChat(options: ChatOptions): Chat {
   if (options.serveApi) {
     registerAuthRoutes(options.app, context);
     registerUserRoutes(options.app, context, authenticate);
+    registerWorkspaceRoutes(options.app, context, authenticate);
+    registerChannelRoutes(options.app, context, authenticate);
+    registerDmRoutes(options.app, context, authenticate);
   }
   return { context, authenticate };
 }
