@@ -14,6 +14,7 @@ import { registerDmRoutes } from './dms/index.js';
 import { registerWorkspaceRoutes } from './workspaces/index.js';
 import type { ChatContext } from './context.js';
 import { createAuthenticate, type Authenticate } from './http/authenticate.js';
+import { registerMessageRoutes } from './messages/index.js';
 import { CHANNEL_TOPIC_PREFIX, USER_CHAT_TOPIC_PREFIX } from './topics.js';
 
 export type { ChatContext } from './context.js';
@@ -55,6 +56,7 @@ export function createChat(options: ChatOptions): Chat {
   if (options.serveApi) {
     registerAuthRoutes(options.app, context);
     registerUserRoutes(options.app, context, authenticate);
+    registerMessageRoutes(options.app, context, authenticate);
     registerWorkspaceRoutes(options.app, context, authenticate);
     registerChannelRoutes(options.app, context, authenticate);
     registerDmRoutes(options.app, context, authenticate);

@@ -1,0 +1,65 @@
+// Deleting a message leaves a tombstone (empty body, no mentions, reactions or pin) so seqs and
+// threads stay whole. Its author may delete it while they may post; channel and workspace
+// admins always. Deleting a deleted message is a no-op.
+import { eq, sql } from 'drizzle-orm';
+import { AppError } from '../../../http/index.js';
+import type { ChatContext } from '../../context.js';
+import { channelEvent } from '../../events/channel-events.js';
+import { messages, reactions } from '../../schema.js';
+import { lockChannelSeq } from '../channel-seq.js';
+import { presentMessage } from '../presenters/message.js';
+import { lockMessage, requireMessage } from '../queries.js';
+import { threadSummary } from './thread-summary.js';
+
+export async function deleteMessage(
+  ctx: ChatContext,
+  userId: string,
+  messageId: string,
+): Promise<void> {
+  const { message, access } = await requireMessage(ctx, userId, messageId);
+  const isAuthor = message.authorId === userId;
+  if (!access.canModerate && !(isAuthor && access.canPost)) {
+    throw new AppError(
+      'forbidden',
+      isAuthor && access.channel.archivedAt
+        ? 'This channel is archived.'
+        : 'Only its author or a channel admin may delete a message.',
+    );
+  }
+  if (message.deletedAt) return;
+  await ctx.pipeline.transaction(async (tx, outbox) => {
+    await lockChannelSeq(tx, message.channelId);
+    const row = await lockMessage(tx, message.id);
+    if (row.deletedAt) return;
+    const [deleted] = await tx
+      .update(messages)
+      .set({
+        body: '',
+        mentionUserIds: [],
+        mentionsChannel: false,
+        mentionsHere: false,
+        pinnedAt: null,
+        pinnedBy: null,
+        deletedAt: new Date(ctx.now()),
+      })
+      .where(eq(messages.id, row.id))
+      .returning();
+    await tx.delete(reactions).where(eq(reactions.messageId, row.id));
+    await channelEvent(outbox, row.channelId, 'message.deleted', {
+      message: presentMessage(deleted!),
+    });
+    if (row.threadRootId) {
+      // The thread shows one reply fewer; the tombstone stays in it.
+      await tx
+        .update(messages)
+        .set({ replyCount: sql`greatest(${messages.replyCount} - 1, 0)` })
+        .where(eq(messages.id, row.threadRootId));
+      await channelEvent(
+        outbox,
+        row.channelId,
+        'thread.updated',
+        await threadSummary(tx, row.threadRootId),
+      );
+    }
+  });
+}

@@ -1,0 +1,229 @@
+// Sending a message or a thread reply: one transaction writes the message with the seq of its
+// `message.created` event and every counter the message changes (channel head, the sender's
+// read marker, mention counts, the thread's summary and followers).
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { AppError } from '../../../http/index.js';
+import type { Transaction } from '../../../store/index.js';
+import type { ChatContext } from '../../context.js';
+import { uniqueViolation } from '../../db-errors.js';
+import { channelEvent } from '../../events/channel-events.js';
+import { newId } from '../../ids.js';
+import { requireChannel } from '../../policies/channel-access.js';
+import { channelMembers, channels, messages, threadFollows } from '../../schema.js';
+import { lockChannelSeq, SeqRaceError } from '../channel-seq.js';
+import { parseMentions } from '../mentions.js';
+import { presentMessage, type MessageRow, type MessageView } from '../presenters/message.js';
+import { channelMemberIds, viewMessage } from '../queries.js';
+import { sendMessageInput, type SendMessageInput } from '../schemas.js';
+import { threadSummary } from './thread-summary.js';
+
+export interface SendResult {
+  readonly message: MessageView;
+  /** False when a message with the same clientMsgId existed already and is returned instead. */
+  readonly created: boolean;
+}
+
+export interface SendOptions {
+  /** Runs in the sending transaction after the message is written (e.g. to store a response). */
+  inTransaction?: (tx: Transaction, message: MessageView) => Promise<void>;
+}
+
+const SEQ_RACE_ATTEMPTS = 3;
+
+/** Sends a message into a channel the user may post in (the REST route and the WebSocket op). */
+export async function sendMessage(
+  ctx: ChatContext,
+  userId: string,
+  input: SendMessageInput,
+  options: SendOptions = {},
+): Promise<SendResult> {
+  const { channelId, body, threadRootId, clientMsgId } = sendMessageInput.parse(input);
+  const { channel } = await requireChannel(ctx, userId, channelId, 'post');
+  if (clientMsgId) {
+    const existing = await findByClientMsgId(ctx, channel.id, userId, clientMsgId);
+    if (existing) return { message: await viewMessage(ctx.db, existing, userId), created: false };
+  }
+  const root = threadRootId ? await threadRootOf(ctx, channel.id, threadRootId) : undefined;
+  const parsed = parseMentions(body);
+  const mentionUserIds = await channelMemberIds(ctx, channel.id, parsed.usernames);
+  const draft = {
+    id: newId(),
+    channelId: channel.id,
+    authorId: userId,
+    threadRootId: root?.id ?? null,
+    body,
+    mentionUserIds,
+    mentionsChannel: parsed.channel,
+    mentionsHere: parsed.here,
+    clientMsgId: clientMsgId ?? null,
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const row = await ctx.pipeline.transaction(async (tx, outbox) => {
+        const seq = (await lockChannelSeq(tx, channel.id)) + 1;
+        const now = new Date(ctx.now());
+        const row: MessageRow = {
+          ...draft,
+          seq,
+          replyCount: 0,
+          lastReplySeq: null,
+          lastReplyAt: null,
+          threadParticipantIds: [],
+          pinnedAt: null,
+          pinnedBy: null,
+          editedAt: null,
+          deletedAt: null,
+          createdAt: now,
+        };
+        const message = presentMessage(row);
+        const record = await channelEvent(outbox, channel.id, 'message.created', {
+          conversation_id: channel.id,
+          message,
+        });
+        if (record.seq !== seq) throw new SeqRaceError();
+        await tx.insert(messages).values(row);
+        await countMentions(tx, row);
+        if (root) {
+          await updateThread(tx, row, root);
+          await channelEvent(
+            outbox,
+            channel.id,
+            'thread.updated',
+            await threadSummary(tx, root.id),
+          );
+        } else {
+          await tx
+            .update(channels)
+            .set({
+              lastMessageSeq: sql`greatest(${channels.lastMessageSeq}, ${seq})`,
+              lastMessageAt: now,
+            })
+            .where(eq(channels.id, channel.id));
+          // Posting in a channel means having seen it.
+          await tx
+            .update(channelMembers)
+            .set({ lastReadSeq: sql`greatest(${channelMembers.lastReadSeq}, ${seq})` })
+            .where(
+              and(eq(channelMembers.channelId, channel.id), eq(channelMembers.userId, userId)),
+            );
+        }
+        await options.inTransaction?.(tx, message);
+        return row;
+      });
+      return { message: presentMessage(row), created: true };
+    } catch (err) {
+      if (err instanceof SeqRaceError && attempt < SEQ_RACE_ATTEMPTS) continue;
+      if (clientMsgId && uniqueViolation(err) === 'messages_client_msg_key') {
+        // The same message sent twice at once: the other request wrote it.
+        const existing = await findByClientMsgId(ctx, channel.id, userId, clientMsgId);
+        if (existing) {
+          return { message: await viewMessage(ctx.db, existing, userId), created: false };
+        }
+      }
+      throw err;
+    }
+  }
+}
+
+async function findByClientMsgId(
+  ctx: ChatContext,
+  channelId: string,
+  authorId: string,
+  clientMsgId: string,
+): Promise<MessageRow | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.channelId, channelId),
+        eq(messages.authorId, authorId),
+        eq(messages.clientMsgId, clientMsgId),
+      ),
+    );
+  return row;
+}
+
+async function threadRootOf(
+  ctx: ChatContext,
+  channelId: string,
+  rootId: string,
+): Promise<MessageRow> {
+  const [root] = await ctx.db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, rootId), eq(messages.channelId, channelId)));
+  if (!root) throw new AppError('not_found', 'threadRootId: no such message in this channel.');
+  if (root.threadRootId) {
+    throw new AppError('invalid_request', 'threadRootId: this is a reply; reply to its root.');
+  }
+  if (root.deletedAt) throw new AppError('gone', 'threadRootId: this message was deleted.');
+  return root;
+}
+
+/** Raises the channel mention counts of the people the message notifies (never the sender). */
+async function countMentions(tx: Transaction, row: MessageRow): Promise<void> {
+  const everyone = row.mentionsChannel || row.mentionsHere;
+  const mentioned = row.mentionUserIds.filter((id) => id !== row.authorId);
+  if (!everyone && mentioned.length === 0) return;
+  await tx
+    .update(channelMembers)
+    .set({ mentionCount: sql`${channelMembers.mentionCount} + 1` })
+    .where(
+      and(
+        eq(channelMembers.channelId, row.channelId),
+        ne(channelMembers.userId, row.authorId),
+        everyone ? undefined : inArray(channelMembers.userId, mentioned),
+      ),
+    );
+}
+
+/**
+ * The root's summary, and who follows the thread: its author, everyone who replied (their
+ * thread read marker moves to their reply) and everyone mentioned in a reply (counted).
+ */
+async function updateThread(tx: Transaction, reply: MessageRow, root: MessageRow): Promise<void> {
+  await tx
+    .update(messages)
+    .set({
+      replyCount: sql`${messages.replyCount} + 1`,
+      lastReplySeq: sql`greatest(coalesce(${messages.lastReplySeq}, 0), ${reply.seq})`,
+      lastReplyAt: reply.createdAt,
+      threadParticipantIds: sql`case when ${reply.authorId}::uuid = any(${messages.threadParticipantIds})
+        then ${messages.threadParticipantIds}
+        else array_append(${messages.threadParticipantIds}, ${reply.authorId}::uuid) end`,
+    })
+    .where(eq(messages.id, root.id));
+  const updatedAt = reply.createdAt;
+  if (root.authorId !== reply.authorId) {
+    await tx
+      .insert(threadFollows)
+      .values({ rootId: root.id, userId: root.authorId, updatedAt })
+      .onConflictDoNothing();
+  }
+  await tx
+    .insert(threadFollows)
+    .values({ rootId: root.id, userId: reply.authorId, lastReadSeq: reply.seq, updatedAt })
+    .onConflictDoUpdate({
+      target: [threadFollows.rootId, threadFollows.userId],
+      set: {
+        following: true,
+        lastReadSeq: sql`greatest(${threadFollows.lastReadSeq}, ${reply.seq})`,
+        updatedAt,
+      },
+    });
+  const mentioned = reply.mentionUserIds.filter((id) => id !== reply.authorId);
+  if (mentioned.length > 0) {
+    await tx
+      .insert(threadFollows)
+      .values(mentioned.map((userId) => ({ rootId: root.id, userId, mentionCount: 1, updatedAt })))
+      .onConflictDoUpdate({
+        target: [threadFollows.rootId, threadFollows.userId],
+        set: {
+          following: true,
+          mentionCount: sql`${threadFollows.mentionCount} + 1`,
+          updatedAt,
+        },
+      });
+  }
+}
