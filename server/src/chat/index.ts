@@ -15,6 +15,8 @@ import { registerWorkspaceRoutes } from './workspaces/index.js';
 import type { ChatContext } from './context.js';
 import { createAuthenticate, type Authenticate } from './http/authenticate.js';
 import { registerMessageRoutes } from './messages/index.js';
+import { registerReadStateRoutes } from './read-state/index.js';
+import { registerChatRealtime } from './realtime/index.js';
 import { CHANNEL_TOPIC_PREFIX, USER_CHAT_TOPIC_PREFIX } from './topics.js';
 
 export type { ChatContext } from './context.js';
@@ -53,7 +55,9 @@ export function createChat(options: ChatOptions): Chat {
   options.pipeline.durableTopics.addPrefix(CHANNEL_TOPIC_PREFIX);
   options.pipeline.durableTopics.addPrefix(USER_CHAT_TOPIC_PREFIX);
   const authenticate = createAuthenticate(context);
+  registerChatRealtime(context);
   if (options.serveApi) {
+    registerReadStateRoutes(options.app, context, authenticate);
     registerAuthRoutes(options.app, context);
     registerUserRoutes(options.app, context, authenticate);
     registerMessageRoutes(options.app, context, authenticate);

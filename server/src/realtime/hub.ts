@@ -37,6 +37,31 @@ interface TopicState {
 
 type HubEvent = { type: string } & Record<string, unknown>;
 
+/** Topics a module adds to every connection of a user at authentication (e.g. their channels). */
+export type DefaultTopicsProvider = (userId: string) => Promise<readonly string[]>;
+
+/** An event about to reach one connection, as an event reaction sees it. */
+export interface ReactedEvent {
+  readonly topic: string;
+  readonly seq: number | undefined;
+  readonly type: string;
+  /** The event JSON as published. */
+  readonly data: string;
+}
+
+/**
+ * Runs before a matching event reaches a connection (live or replayed); the connection's later
+ * events of that topic wait until it settles, so a reaction may change the connection's
+ * subscriptions before the client sees the event that caused the change.
+ */
+export type EventReaction = (connection: Connection, event: ReactedEvent) => Promise<void>;
+
+interface RegisteredReaction {
+  readonly topicPrefix: string;
+  readonly types: ReadonlySet<string>;
+  readonly react: EventReaction;
+}
+
 /**
  * Where a durable topic's history lives (the database), instead of the broker's bounded stream.
  * Seqs of an owned topic are assigned by the source's writer, never by the broker.
@@ -74,6 +99,8 @@ export class Hub {
   /** Concurrent identical history reads (a reconnect storm) share one broker call. */
   private readonly historyReads = new Map<string, Promise<HistoryPage>>();
   private readonly historySources: HistorySource[] = [];
+  private readonly reactions: RegisteredReaction[] = [];
+  private defaultTopicsProvider: DefaultTopicsProvider | undefined;
   private readonly maxCatchUpEvents: number;
   private readonly historyPageSize: number;
   private readonly log: Logger;
@@ -126,6 +153,36 @@ export class Hub {
   /** The topics every connection has: its user's own topic and the broadcast topic. */
   defaultTopics(userId: string): string[] {
     return [userTopic(userId), BROADCAST_TOPIC];
+  }
+
+  /** Adds a module's topics to those `subscribeDefaults` gives every connection (one provider). */
+  useDefaultTopics(provider: DefaultTopicsProvider): void {
+    if (this.defaultTopicsProvider) throw new Error('a default topics provider is set already');
+    this.defaultTopicsProvider = provider;
+  }
+
+  /**
+   * Subscribes a new connection to the default topics and the provider's, resuming those with a
+   * position. Returns the position the client is now at on each of them.
+   */
+  async subscribeDefaults(
+    connection: Connection,
+    positions: ReadonlyMap<string, number> = new Map(),
+  ): Promise<Record<string, number>> {
+    const provider = this.defaultTopicsProvider;
+    const core = this.defaultTopics(connection.userId);
+    const first = provider ? await provider(connection.userId) : [];
+    const result = await this.subscribe(connection, [...new Set([...core, ...first])], positions);
+    if (!provider || connection.closed) return result;
+    // A change committed while subscribing (a channel joined or left) has its event before the
+    // start position of the topic that announces it, so it will never arrive: ask again.
+    const second = new Set(await provider(connection.userId));
+    const added = [...second].filter((t) => !connection.topics.has(t));
+    const removed = first.filter((t) => !second.has(t) && !core.includes(t));
+    this.unsubscribe(connection, removed);
+    for (const topic of removed) delete result[topic];
+    if (added.length > 0) Object.assign(result, await this.subscribe(connection, added));
+    return result;
   }
 
   removeConnection(connection: Connection): void {
@@ -225,13 +282,29 @@ export class Hub {
     );
   }
 
+  /**
+   * Calls `react` before each event of a type in `types` on a topic starting with `topicPrefix`
+   * reaches a connection (see `EventReaction`). A failing reaction is logged; the event goes on.
+   */
+  reactTo(topicPrefix: string, types: readonly string[], react: EventReaction): void {
+    this.reactions.push({ topicPrefix, types: new Set(types), react });
+  }
+
   // ---- publishing (the in-process API modules use) --------------------------------------
 
-  /** Publishes an event to a topic on every node; returns its seq in the topic's history. */
-  async publish(topic: string, event: HubEvent): Promise<{ seq?: number }> {
+  /**
+   * Publishes an event to a topic on every node; returns its seq in the topic's history. An
+   * `ephemeral` event (typing) keeps no history and has no seq: it is never replayed.
+   */
+  async publish(
+    topic: string,
+    event: HubEvent,
+    options: { ephemeral?: boolean } = {},
+  ): Promise<{ seq?: number }> {
     if (this.isDurable(topic)) throw new DurableTopicError(topic);
+    const history = options.ephemeral ? undefined : this.options.history;
     return this.traced('realtime.publish', { 'messaging.destination': topic }, () =>
-      this.options.broker.publish(topic, encodeEvent(event), this.options.history),
+      this.options.broker.publish(topic, encodeEvent(event), history),
     );
   }
 
@@ -390,7 +463,13 @@ export class Hub {
           break;
         }
         for (const entry of page.entries) {
-          if (!this.send(connection, makeOutgoing(topic, entry.seq, entry.data))) return;
+          const event = makeOutgoing(topic, entry.seq, entry.data);
+          const reaction = this.reactionFor(event);
+          if (reaction && entry.seq > (connection.positions.get(topic) ?? 0)) {
+            await this.react(connection, event, reaction);
+            if (connection.closed || !connection.topics.has(topic)) return;
+          }
+          if (!this.send(connection, event)) return;
           after = entry.seq;
         }
         if (page.entries.length < this.historyPageSize) break;
@@ -470,7 +549,55 @@ export class Hub {
         }
       }
     }
+    const reaction = this.reactionFor(event);
+    if (reaction) {
+      this.reactThenSend(connection, event, reaction);
+      return;
+    }
     this.send(connection, event);
+  }
+
+  private reactionFor(event: OutgoingEvent): EventReaction | undefined {
+    if (this.reactions.length === 0) return undefined;
+    for (const reaction of this.reactions) {
+      if (event.topic.startsWith(reaction.topicPrefix) && reaction.types.has(event.type())) {
+        return reaction.react;
+      }
+    }
+    return undefined;
+  }
+
+  private async react(
+    connection: Connection,
+    event: OutgoingEvent,
+    react: EventReaction,
+  ): Promise<void> {
+    try {
+      await react(connection, {
+        topic: event.topic,
+        seq: event.seq,
+        type: event.type(),
+        data: event.data,
+      });
+    } catch (err) {
+      this.log.warn(
+        { err, topic: event.topic, connection: connection.id },
+        'event reaction failed',
+      );
+    }
+  }
+
+  /** Holds the topic's later live events while the reaction runs, then sends them in order. */
+  private reactThenSend(connection: Connection, event: OutgoingEvent, react: EventReaction): void {
+    const held: OutgoingEvent[] = [];
+    connection.catchingUp.set(event.topic, held);
+    void this.react(connection, event, react).then(() => {
+      // Unsubscribed or closed meanwhile: the held events are nobody's any more.
+      if (connection.closed || connection.catchingUp.get(event.topic) !== held) return;
+      connection.catchingUp.delete(event.topic);
+      if (!this.send(connection, event)) return;
+      for (const next of held) this.deliverTo(connection, next);
+    });
   }
 
   private send(connection: Connection, event: OutgoingEvent): boolean {

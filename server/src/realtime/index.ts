@@ -5,7 +5,7 @@ import type { Broker } from '../broker/index.js';
 import type { Config } from '../config/index.js';
 import { componentLogger, type Logger, type Metrics, type Tracer } from '../observability/index.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
-import { Hub } from './hub.js';
+import { Hub, type DefaultTopicsProvider } from './hub.js';
 import { instrumentRealtime } from './instrument.js';
 import { handshakeClientIp, limitsFromConfig } from './limits.js';
 import { OpRegistry } from './ops.js';
@@ -22,7 +22,14 @@ export type { Authenticator, Identity } from './auth.js';
 export type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
 export { encodeEvent } from './event-encoding.js';
 export { DurableTopicError, Hub } from './hub.js';
-export type { ConnectionChange, HistorySource, HubOptions } from './hub.js';
+export type {
+  ConnectionChange,
+  DefaultTopicsProvider,
+  EventReaction,
+  HistorySource,
+  HubOptions,
+  ReactedEvent,
+} from './hub.js';
 export { OpError, OpRegistry } from './ops.js';
 export type { NodeInfo, NodeRegistry } from './nodes.js';
 export { Presence } from './presence.js';
@@ -57,6 +64,11 @@ export interface Realtime {
   readonly nodes: NodeRegistry;
   /** Replaces the operator check of `GET /api/v1/nodes` (X-Admin-Password by default). */
   readonly useOperatorAuth: (check: OperatorAuth) => void;
+  /**
+   * Adds a module's topics to those every WebSocket connection is subscribed to when it
+   * authenticates (chat: the user's channels); the auth reply gives their positions.
+   */
+  readonly useDefaultTopics: (provider: DefaultTopicsProvider) => void;
 }
 
 export interface RealtimeOptions {
@@ -146,5 +158,14 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
     logger,
     roles: options.roles ?? config.ROLES,
   });
-  return { hub, auth, policies, ops, presence, nodes, useOperatorAuth };
+  return {
+    hub,
+    auth,
+    policies,
+    ops,
+    presence,
+    nodes,
+    useOperatorAuth,
+    useDefaultTopics: (provider) => hub.useDefaultTopics(provider),
+  };
 }

@@ -158,33 +158,29 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     identity: Identity,
     ip: string,
     positions?: Readonly<Record<string, number>>,
-  ) {
+  ): Promise<Record<string, number> | undefined> {
     if (state.connection) {
       // A new token for the same user refreshes the session without reconnecting.
       if (identity.userId !== state.identity?.userId) {
         close(socket, 'unauthorized', 'a connection cannot change user');
-        return;
+        return undefined;
       }
       state.identity = identity;
       scheduleExpiry(socket, state);
-      return;
+      return undefined;
     }
     const refusal = options.admitUser?.(identity.userId);
     if (refusal) {
       metrics?.refused.inc({ transport: 'ws', reason: refusal.reason });
       close(socket, 'too_many_connections', refusal.message);
-      return;
+      return undefined;
     }
     clearTimeout(state.authTimer);
     state.identity = identity;
     scheduleExpiry(socket, state);
     const connection = hub.addConnection(identity.userId, ip, makeSink(socket));
     state.connection = connection;
-    await hub.subscribe(
-      connection,
-      hub.defaultTopics(identity.userId),
-      new Map(Object.entries(positions ?? {})),
-    );
+    return hub.subscribeDefaults(connection, new Map(Object.entries(positions ?? {})));
   }
 
   function scheduleExpiry(socket: WebSocket, state: SocketState): void {
@@ -252,10 +248,9 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
         replyError(socket, 'invalid_frame', 'auth needs a `token`', id);
         return;
       }
+      let identity: Identity;
       try {
-        const identity = await auth.verify(core.data.token);
-        await authenticate(socket, state, identity, ip, core.data.positions);
-        reply(socket, { ...base, success: true, userId: identity.userId });
+        identity = await auth.verify(core.data.token);
       } catch (err) {
         const expired = err instanceof AuthError && err.reason === 'expired';
         reply(socket, {
@@ -265,7 +260,29 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
           message: err instanceof Error ? err.message : 'authentication failed',
         });
         if (!state.connection) close(socket, expired ? 'token_expired' : 'unauthorized');
+        return;
       }
+      let positions: Record<string, number> | undefined;
+      try {
+        positions = await authenticate(socket, state, identity, ip, core.data.positions);
+      } catch (err) {
+        logger.error({ err }, 'subscribing a new connection failed');
+        reply(socket, {
+          ...base,
+          success: false,
+          code: 'internal_error',
+          message: 'could not subscribe the connection; reconnect',
+        });
+        close(socket, 'internal_error');
+        return;
+      }
+      // The positions of every topic subscribed at authentication: what to resume them from.
+      reply(socket, {
+        ...base,
+        success: true,
+        userId: identity.userId,
+        ...(positions ? { positions } : {}),
+      });
       return;
     }
     const connection = state.connection;
@@ -374,7 +391,11 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     });
     if (identity) {
       queue = queue
-        .then(() => authenticate(socket, state, identity, ip))
+        .then(async () => {
+          const positions = await authenticate(socket, state, identity, ip);
+          // No auth reply on this path: this frame tells the client what it is subscribed to.
+          if (positions) reply(socket, { op: 'connected', userId: identity.userId, positions });
+        })
         .catch((err: unknown) => {
           logger.error({ err }, 'subscribing a new connection failed');
           close(socket, 'internal_error');
