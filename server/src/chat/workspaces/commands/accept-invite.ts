@@ -65,13 +65,8 @@ export async function acceptInvite(
   if (invite.email && invite.email !== me?.email) {
     throw new AppError('forbidden', 'This invite is for another email address.');
   }
-  const [membership] = await ctx.db
-    .select({ role: workspaceMembers.role })
-    .from(workspaceMembers)
-    .where(
-      and(eq(workspaceMembers.workspaceId, workspace.id), eq(workspaceMembers.userId, userId)),
-    );
-  if (membership) return presentMyWorkspace(workspace, membership.role);
+  const role = await roleIn(ctx, workspace.id, userId);
+  if (role) return presentMyWorkspace(workspace, role);
 
   const now = new Date(ctx.now());
   try {
@@ -96,15 +91,20 @@ export async function acceptInvite(
         throw new AppError('gone', 'This invite has expired or has been used up.');
       }
     });
+    return presentMyWorkspace(workspace, invite.role);
   } catch (err) {
     if (!(err instanceof AlreadyMember)) throw err;
+    // A concurrent accept of theirs got there first.
+    const role = await roleIn(ctx, workspace.id, userId);
+    if (!role) throw err;
+    return presentMyWorkspace(workspace, role);
   }
-  const [role] = await ctx.db
+}
+
+async function roleIn(ctx: ChatContext, workspaceId: string, userId: string) {
+  const [row] = await ctx.db
     .select({ role: workspaceMembers.role })
     .from(workspaceMembers)
-    .where(
-      and(eq(workspaceMembers.workspaceId, workspace.id), eq(workspaceMembers.userId, userId)),
-    );
-  if (!role) throw new AppError('not_found', 'No such invite.');
-  return presentMyWorkspace(workspace, role.role);
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)));
+  return row?.role;
 }

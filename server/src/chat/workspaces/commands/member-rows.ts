@@ -5,6 +5,7 @@ import { AppError } from '../../../http/index.js';
 import type { Transaction } from '../../../store/index.js';
 import { isUuid } from '../../ids.js';
 import { users, workspaceMembers } from '../../schema.js';
+import { userSummaryColumns } from './list-members.js';
 
 export interface LockedMembers {
   target: { userId: string; role: string; joinedAt: Date };
@@ -36,15 +37,7 @@ export async function lockMembers(
 }
 
 export async function userSummaryOf(tx: Pick<Transaction, 'select'>, userId: string) {
-  const [user] = await tx
-    .select({
-      id: users.id,
-      username: users.username,
-      displayName: users.displayName,
-      avatarUrl: users.avatarUrl,
-    })
-    .from(users)
-    .where(eq(users.id, userId));
+  const [user] = await tx.select(userSummaryColumns).from(users).where(eq(users.id, userId));
   if (!user) throw new AppError('not_found', 'No such member.');
   return user;
 }
