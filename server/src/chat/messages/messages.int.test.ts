@@ -739,6 +739,28 @@ describe(`chat messages (${target})`, () => {
     }
   });
 
+  it('keeps seqs, message JSON and counts consistent under concurrent writers', async () => {
+    const ch = await channel('public', [ada.id, bob.id, cyd.id]);
+    const sent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => post([ada, bob, cyd][i % 3]!, ch.id, `burst ${i}`)),
+    );
+    expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    const popular = sent[0]!;
+    await Promise.all(
+      [ada, bob, cyd].map((user) =>
+        user.call('PUT', `/api/v1/messages/${popular.id}/reactions/:ok:`),
+      ),
+    );
+    const events = await outbox(ch.id);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    for (const event of events.slice(0, 12)) {
+      expect((event.payload.message as { seq: number }).seq).toBe(event.seq);
+    }
+    expect(events.slice(12).map((e) => e.payload.count)).toEqual([1, 2, 3]);
+  });
+
   it('sends through the exported command as the WebSocket op will', async () => {
     const { sendMessage, addReaction, removeReaction } = await import('./index.js');
     const ctx = t.server.chat.context;

@@ -6,7 +6,7 @@ import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
 import { channelEvent } from '../../events/channel-events.js';
 import { messages, reactions } from '../../schema.js';
-import { lockChannelSeq } from '../channel-seq.js';
+import { channelTransaction } from '../channel-transaction.js';
 import { presentMessage } from '../presenters/message.js';
 import { lockMessage, requireMessage } from '../queries.js';
 import { threadSummary } from './thread-summary.js';
@@ -27,8 +27,7 @@ export async function deleteMessage(
     );
   }
   if (message.deletedAt) return;
-  await ctx.pipeline.transaction(async (tx, outbox) => {
-    await lockChannelSeq(tx, message.channelId);
+  await channelTransaction(ctx, message.channelId, async (tx, outbox) => {
     const row = await lockMessage(tx, message.id);
     if (row.deletedAt) return;
     const [deleted] = await tx

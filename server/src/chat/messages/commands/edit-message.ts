@@ -6,7 +6,7 @@ import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
 import { channelEvent } from '../../events/channel-events.js';
 import { messages } from '../../schema.js';
-import { lockChannelSeq } from '../channel-seq.js';
+import { channelTransaction } from '../channel-transaction.js';
 import { parseMentions } from '../mentions.js';
 import type { MessageView } from '../presenters/message.js';
 import { channelMemberIds, lockMessage, requireMessage, viewMessage } from '../queries.js';
@@ -32,8 +32,7 @@ export async function editMessage(
   if (message.deletedAt) throw new AppError('gone', 'This message was deleted.');
   const parsed = parseMentions(body);
   const mentionUserIds = await channelMemberIds(ctx, message.channelId, parsed.usernames);
-  const edited = await ctx.pipeline.transaction(async (tx, outbox) => {
-    await lockChannelSeq(tx, message.channelId);
+  const edited = await channelTransaction(ctx, message.channelId, async (tx, outbox) => {
     const row = await lockMessage(tx, message.id);
     if (row.deletedAt) throw new AppError('gone', 'This message was deleted.');
     if (row.body === body) return row;

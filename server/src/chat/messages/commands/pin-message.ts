@@ -5,7 +5,7 @@ import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
 import { channelEvent } from '../../events/channel-events.js';
 import { messages } from '../../schema.js';
-import { lockChannelSeq } from '../channel-seq.js';
+import { channelTransaction } from '../channel-transaction.js';
 import type { MessageView } from '../presenters/message.js';
 import { lockMessage, requirePostableMessage, viewMessage } from '../queries.js';
 
@@ -16,8 +16,7 @@ export async function setPinned(
   pinned: boolean,
 ): Promise<MessageView> {
   const { message } = await requirePostableMessage(ctx, userId, messageId);
-  const row = await ctx.pipeline.transaction(async (tx, outbox) => {
-    await lockChannelSeq(tx, message.channelId);
+  const row = await channelTransaction(ctx, message.channelId, async (tx, outbox) => {
     const row = await lockMessage(tx, message.id);
     if (row.deletedAt) throw new AppError('gone', 'This message was deleted.');
     if ((row.pinnedAt !== null) === pinned) return row;

@@ -7,7 +7,7 @@ import type { Transaction } from '../../../store/index.js';
 import type { ChatContext } from '../../context.js';
 import { channelEvent } from '../../events/channel-events.js';
 import { reactions } from '../../schema.js';
-import { lockChannelSeq } from '../channel-seq.js';
+import { channelTransaction } from '../channel-transaction.js';
 import type { MessageView } from '../presenters/message.js';
 import { lockMessage, requirePostableMessage, viewMessage } from '../queries.js';
 import { emojiSchema } from '../schemas.js';
@@ -29,8 +29,7 @@ async function react(
 ): Promise<MessageView> {
   const emoji = emojiSchema.parse(rawEmoji);
   const { message } = await requirePostableMessage(ctx, userId, messageId);
-  const row = await ctx.pipeline.transaction(async (tx, outbox) => {
-    await lockChannelSeq(tx, message.channelId);
+  const row = await channelTransaction(ctx, message.channelId, async (tx, outbox) => {
     const row = await lockMessage(tx, message.id);
     if (row.deletedAt) throw new AppError('gone', 'This message was deleted.');
     const where = and(

@@ -10,7 +10,7 @@ import { channelEvent } from '../../events/channel-events.js';
 import { newId } from '../../ids.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { channelMembers, channels, messages, threadFollows } from '../../schema.js';
-import { lockChannelSeq, SeqRaceError } from '../channel-seq.js';
+import { channelTransaction, SeqRaceError } from '../channel-transaction.js';
 import { parseMentions } from '../mentions.js';
 import { presentMessage, type MessageRow, type MessageView } from '../presenters/message.js';
 import { channelMemberIds, viewMessage } from '../queries.js';
@@ -27,8 +27,6 @@ export interface SendOptions {
   /** Runs in the sending transaction after the message is written (e.g. to store a response). */
   inTransaction?: (tx: Transaction, message: MessageView) => Promise<void>;
 }
-
-const SEQ_RACE_ATTEMPTS = 3;
 
 /** Sends a message into a channel the user may post in (the REST route and the WebSocket op). */
 export async function sendMessage(
@@ -57,71 +55,61 @@ export async function sendMessage(
     mentionsHere: parsed.here,
     clientMsgId: clientMsgId ?? null,
   };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const row = await ctx.pipeline.transaction(async (tx, outbox) => {
-        const seq = (await lockChannelSeq(tx, channel.id)) + 1;
-        const now = new Date(ctx.now());
-        const row: MessageRow = {
-          ...draft,
-          seq,
-          replyCount: 0,
-          lastReplySeq: null,
-          lastReplyAt: null,
-          threadParticipantIds: [],
-          pinnedAt: null,
-          pinnedBy: null,
-          editedAt: null,
-          deletedAt: null,
-          createdAt: now,
-        };
-        const message = presentMessage(row);
-        const record = await channelEvent(outbox, channel.id, 'message.created', {
-          conversation_id: channel.id,
-          message,
-        });
-        if (record.seq !== seq) throw new SeqRaceError();
-        await tx.insert(messages).values(row);
-        await countMentions(tx, row);
-        if (root) {
-          await updateThread(tx, row, root);
-          await channelEvent(
-            outbox,
-            channel.id,
-            'thread.updated',
-            await threadSummary(tx, root.id),
-          );
-        } else {
-          await tx
-            .update(channels)
-            .set({
-              lastMessageSeq: sql`greatest(${channels.lastMessageSeq}, ${seq})`,
-              lastMessageAt: now,
-            })
-            .where(eq(channels.id, channel.id));
-          // Posting in a channel means having seen it.
-          await tx
-            .update(channelMembers)
-            .set({ lastReadSeq: sql`greatest(${channelMembers.lastReadSeq}, ${seq})` })
-            .where(
-              and(eq(channelMembers.channelId, channel.id), eq(channelMembers.userId, userId)),
-            );
-        }
-        await options.inTransaction?.(tx, message);
-        return row;
+  try {
+    const row = await channelTransaction(ctx, channel.id, async (tx, outbox, lastSeq) => {
+      const seq = lastSeq + 1;
+      const now = new Date(ctx.now());
+      const row: MessageRow = {
+        ...draft,
+        seq,
+        replyCount: 0,
+        lastReplySeq: null,
+        lastReplyAt: null,
+        threadParticipantIds: [],
+        pinnedAt: null,
+        pinnedBy: null,
+        editedAt: null,
+        deletedAt: null,
+        createdAt: now,
+      };
+      const message = presentMessage(row);
+      const record = await channelEvent(outbox, channel.id, 'message.created', {
+        conversation_id: channel.id,
+        message,
       });
-      return { message: presentMessage(row), created: true };
-    } catch (err) {
-      if (err instanceof SeqRaceError && attempt < SEQ_RACE_ATTEMPTS) continue;
-      if (clientMsgId && uniqueViolation(err) === 'messages_client_msg_key') {
-        // The same message sent twice at once: the other request wrote it.
-        const existing = await findByClientMsgId(ctx, channel.id, userId, clientMsgId);
-        if (existing) {
-          return { message: await viewMessage(ctx.db, existing, userId), created: false };
-        }
+      if (record.seq !== seq) throw new SeqRaceError();
+      await tx.insert(messages).values(row);
+      await countMentions(tx, row);
+      if (root) {
+        await updateThread(tx, row, root);
+        await channelEvent(outbox, channel.id, 'thread.updated', await threadSummary(tx, root.id));
+      } else {
+        await tx
+          .update(channels)
+          .set({
+            lastMessageSeq: sql`greatest(${channels.lastMessageSeq}, ${seq})`,
+            lastMessageAt: now,
+          })
+          .where(eq(channels.id, channel.id));
+        // Posting in a channel means having seen it.
+        await tx
+          .update(channelMembers)
+          .set({ lastReadSeq: sql`greatest(${channelMembers.lastReadSeq}, ${seq})` })
+          .where(and(eq(channelMembers.channelId, channel.id), eq(channelMembers.userId, userId)));
       }
-      throw err;
+      await options.inTransaction?.(tx, message);
+      return row;
+    });
+    return { message: presentMessage(row), created: true };
+  } catch (err) {
+    if (clientMsgId && uniqueViolation(err) === 'messages_client_msg_key') {
+      // The same message sent twice at once: the other request wrote it.
+      const existing = await findByClientMsgId(ctx, channel.id, userId, clientMsgId);
+      if (existing) {
+        return { message: await viewMessage(ctx.db, existing, userId), created: false };
+      }
     }
+    throw err;
   }
 }
 

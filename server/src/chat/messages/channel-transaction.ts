@@ -1,0 +1,63 @@
+// Writes inside a channel. Each runs in one pipeline transaction that first locks the channel's
+// row and then its topic's seq row (core.topic_seqs), before any message or member row, so the
+// message commands take their locks in one order (the channel commands also change the channel
+// row before appending their event) and cannot deadlock one another. The seq row lock also tells
+// `sendMessage` which seq its `message.created` event will get, so the message JSON inside the
+// event can carry it. A deadlock with some other order, or the first event of a channel racing
+// another writer, rolls the transaction back and runs it again.
+import { sql } from 'drizzle-orm';
+import type { OutboxWriter } from '../../pipeline/index.js';
+import { rowsOf, type Executor, type Transaction } from '../../store/index.js';
+import type { ChatContext } from '../context.js';
+import { channelTopic } from '../topics.js';
+
+const ATTEMPTS = 3;
+
+/**
+ * The channel had no seq row to lock and another writer created it first: the predicted seq
+ * was taken, so the transaction is rolled back and run again (the row exists then).
+ */
+export class SeqRaceError extends Error {
+  constructor() {
+    super('the channel topic got its first event concurrently');
+    this.name = 'SeqRaceError';
+  }
+}
+
+/** Deadlock detected or serialization failure: running the transaction again succeeds. */
+function isRetryableConflict(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 6; depth++) {
+    const { code, cause } = e as { code?: string; cause?: unknown };
+    if (code === '40P01' || code === '40001') return true;
+    e = cause;
+  }
+  return false;
+}
+
+/** Locks the channel row, then its seq row; returns the topic's last seq (0 before any event). */
+async function lockChannel(tx: Executor, channelId: string): Promise<number> {
+  await tx.execute(sql`select id from chat.channels where id = ${channelId} for update`);
+  const result = await tx.execute(
+    sql`select last_seq from core.topic_seqs where topic = ${channelTopic(channelId)} for update`,
+  );
+  const row = rowsOf<{ last_seq: string | number }>(result)[0];
+  return row ? Number(row.last_seq) : 0;
+}
+
+/** Runs `work` in a transaction holding the channel's write locks; `lastSeq` is the topic's. */
+export async function channelTransaction<T>(
+  ctx: Pick<ChatContext, 'pipeline'>,
+  channelId: string,
+  work: (tx: Transaction, outbox: OutboxWriter, lastSeq: number) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.pipeline.transaction(async (tx, outbox) =>
+        work(tx, outbox, await lockChannel(tx, channelId)),
+      );
+    } catch (err) {
+      if (attempt < ATTEMPTS && (err instanceof SeqRaceError || isRetryableConflict(err))) continue;
+      throw err;
+    }
+  }
+}
