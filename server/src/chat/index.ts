@@ -14,9 +14,11 @@ import { registerDmRoutes } from './dms/index.js';
 import { registerWorkspaceRoutes } from './workspaces/index.js';
 import type { ChatContext } from './context.js';
 import { createAuthenticate, type Authenticate } from './http/authenticate.js';
+import { registerChatRateLimits } from './http/rate-limits.js';
 import { registerMessageRoutes } from './messages/index.js';
 import { registerReadStateRoutes } from './read-state/index.js';
 import { registerChatRealtime } from './realtime/index.js';
+import { registerSearchRoutes } from './search/routes/search-routes.js';
 import { CHANNEL_TOPIC_PREFIX, USER_CHAT_TOPIC_PREFIX } from './topics.js';
 
 export type { ChatContext } from './context.js';
@@ -57,13 +59,16 @@ export function createChat(options: ChatOptions): Chat {
   const authenticate = createAuthenticate(context);
   registerChatRealtime(context);
   if (options.serveApi) {
+    const rateLimits = registerChatRateLimits(options.app, context);
     registerReadStateRoutes(options.app, context, authenticate);
     registerAuthRoutes(options.app, context);
     registerUserRoutes(options.app, context, authenticate);
     registerMessageRoutes(options.app, context, authenticate);
+    registerSearchRoutes(options.app, context, authenticate);
     registerWorkspaceRoutes(options.app, context, authenticate);
     registerChannelRoutes(options.app, context, authenticate);
     registerDmRoutes(options.app, context, authenticate);
+    rateLimits.seal();
   }
   return { context, authenticate };
 }

@@ -425,6 +425,26 @@ export const configKeys = {
     'open or closed',
     '`open`: anyone may register; `closed`: accounts come from invites, the CLI or an identity provider.',
   ),
+  CHAT_RATE_LIMIT_IP_PER_MINUTE: spec(
+    int(0, 1_000_000).default(6000),
+    'an integer from 0 (no limit) to 1000000',
+    'Requests to the chat API one IP address may make per minute (a flood guard: people behind one NAT share it).',
+  ),
+  CHAT_RATE_LIMIT_WRITES_PER_MINUTE: spec(
+    int(0, 1_000_000).default(1200),
+    'an integer from 0 (no limit) to 1000000',
+    'Chat API writes (POST, PUT, PATCH, DELETE) one user may make per minute.',
+  ),
+  CHAT_RATE_LIMIT_MESSAGES_PER_MINUTE: spec(
+    int(0, 1_000_000).default(600),
+    'an integer from 0 (no limit) to 1000000',
+    'Messages and thread replies one user may send through the chat API per minute (on top of the writes limit).',
+  ),
+  CHAT_RATE_LIMIT_SEARCHES_PER_MINUTE: spec(
+    int(0, 1_000_000).default(120),
+    'an integer from 0 (no limit) to 1000000',
+    'Message searches one user may run per minute.',
+  ),
   ADMIN_PASSWORD: spec(
     optionalString(z.string().min(8)),
     'at least 8 characters',
