@@ -19,6 +19,7 @@ import { registerMessageRoutes } from './messages/index.js';
 import { registerReadStateRoutes } from './read-state/index.js';
 import { registerChatRealtime } from './realtime/index.js';
 import { registerSearchRoutes } from './search/routes/search-routes.js';
+import { registerSessionRoutes } from './sessions/routes/session-routes.js';
 import { CHANNEL_TOPIC_PREFIX, USER_CHAT_TOPIC_PREFIX } from './topics.js';
 
 export type { ChatContext } from './context.js';
@@ -65,6 +66,7 @@ export function createChat(options: ChatOptions): Chat {
     registerUserRoutes(options.app, context, authenticate);
     registerMessageRoutes(options.app, context, authenticate);
     registerSearchRoutes(options.app, context, authenticate);
+    registerSessionRoutes(options.app, context, authenticate);
     registerWorkspaceRoutes(options.app, context, authenticate);
     registerChannelRoutes(options.app, context, authenticate);
     registerDmRoutes(options.app, context, authenticate);
