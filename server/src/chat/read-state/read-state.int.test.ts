@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
 import { connectWs, type TestSocket } from '../../test-support/ws-client.js';
+import { sendMessage } from '../messages/index.js';
 import { makeChannel, makeWorkspace, postMessage } from '../realtime/test-fixtures.js';
 import { callApi, makeChatUser, type ChatTestUser } from '../test-support/api.js';
 import { channels } from '../schema.js';
@@ -45,9 +46,12 @@ describe(`chat read state (${target})`, () => {
     const channel = await makeChannel(t.server, workspaceId, 'public', [alice.id, bob.id]);
     const deviceA = await connect(bob);
     const deviceB = await connect(bob);
-    const first = await postMessage(t.server, channel, alice.id);
-    await postMessage(t.server, channel, alice.id, { mentionUserIds: [bob.id] });
-    const last = await postMessage(t.server, channel, alice.id, { mentionUserIds: [bob.id] });
+    // Through the messages command, mentions parsed from the body as a real send does.
+    const send = async (body: string) =>
+      (await sendMessage(t.server.chat.context, alice.id, { channelId: channel, body })).message;
+    const first = await send('no mention');
+    await send(`@${bob.username} one`);
+    const last = await send(`and @${bob.username} two`);
     const before = await bob.call('GET', `/api/v1/channels/${channel}/read`);
     expect(before.body).toMatchObject({
       lastReadSeq: 0,
@@ -86,6 +90,12 @@ describe(`chat read state (${target})`, () => {
       mentionCount: 0,
       unreadCount: 0,
       unread: false,
+    });
+    const list = await bob.call('GET', `/api/v1/workspaces/${workspaceId}/channels`);
+    expect(list.body.items.find((c: { id: string }) => c.id === channel)).toMatchObject({
+      unread: false,
+      mentionCount: 0,
+      lastReadSeq: last.seq,
     });
   });
 

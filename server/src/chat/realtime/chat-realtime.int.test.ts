@@ -192,6 +192,86 @@ describe(`chat realtime (${target})`, () => {
     });
   });
 
+  it('sends and reacts with seed 002 frames; every subscriber gets the event', async () => {
+    const sender = await connectWs(`${t.wsUrl}/ws`);
+    const receiver = await connectWs(`${t.wsUrl}/ws`);
+    sockets.push(sender, receiver);
+    for (const [socket, user] of [
+      [sender, alice],
+      [receiver, bob],
+    ] as const) {
+      expect(await socket.request({ op: 'auth', token: user.accessToken })).toMatchObject({
+        success: true,
+      });
+      expect(await socket.request({ op: 'join', conversation_id: general })).toMatchObject({
+        op: 'join',
+        success: true,
+        conversation_id: general,
+      });
+    }
+    const temp_id = `temp-${Date.now()}`;
+    const sent = await sender.request({
+      op: 'send',
+      conversation_id: general,
+      body: { text: 'Hello!' },
+      temp_id,
+    });
+    expect(sent).toMatchObject({ op: 'send', success: true, temp_id });
+    expect(typeof sent.message_id).toBe('string');
+    expect(typeof sent.seq).toBe('number');
+    for (const socket of [sender, receiver]) {
+      expect(
+        await socket.next((f) => f.type === 'message.created' && f.seq === sent.seq),
+      ).toMatchObject({
+        op: 'event',
+        topic: channelTopic(general),
+        conversation_id: general,
+        message: { id: sent.message_id, body: 'Hello!', seq: sent.seq },
+      });
+    }
+    const again = await sender.request({
+      op: 'send',
+      conversation_id: general,
+      body: 'Hello!',
+      temp_id,
+    });
+    expect(again).toMatchObject({ success: true, message_id: sent.message_id, seq: sent.seq });
+
+    const reacted = await receiver.request({
+      op: 'react',
+      message_id: sent.message_id,
+      emoji: '👍',
+    });
+    expect(reacted).toMatchObject({
+      op: 'react',
+      success: true,
+      reactions: [{ emoji: '👍', count: 1 }],
+    });
+    expect(await sender.next((f) => f.type === 'reaction.added')).toMatchObject({
+      messageId: sent.message_id,
+      emoji: '👍',
+      userId: bob.id,
+      count: 1,
+    });
+    await receiver.request({ op: 'react', message_id: sent.message_id, emoji: '👍', remove: true });
+    expect(await sender.next((f) => f.type === 'reaction.removed')).toMatchObject({ count: 0 });
+
+    const outsider = (await connect(carol)).socket;
+    expect(
+      await outsider.request({ op: 'send', conversation_id: general, body: 'hi', temp_id: 'x' }),
+    ).toMatchObject({ op: 'error', code: 'forbidden' });
+    expect(
+      await outsider.request({ op: 'send', conversation_id: secret, body: 'hi' }),
+    ).toMatchObject({ op: 'error', code: 'not_found' });
+    expect(await outsider.request({ op: 'send', conversation_id: general })).toMatchObject({
+      op: 'error',
+      code: 'invalid_frame',
+    });
+    expect(
+      await outsider.request({ op: 'react', message_id: sent.message_id, emoji: '👍' }),
+    ).toMatchObject({ op: 'error', code: 'forbidden' });
+  });
+
   it('sends typing to the channel without a seq, throttled, and only for members who can post', async () => {
     const watcher = (await connect(bob)).socket;
     const typist = (await connect(alice)).socket;
