@@ -14,7 +14,9 @@ import {
   type Metrics,
   type Tracing,
 } from './observability/index.js';
-import { createChat, type Chat } from './chat/index.js';
+import { chatRouteDocs, createChat, type Chat } from './chat/index.js';
+import { coreRouteDocs } from './api-docs.js';
+import { registerApiDocs } from './http/openapi.js';
 import { Pipeline, registerOutboxAdminRoutes } from './pipeline/index.js';
 import {
   createMemoryRateLimiter,
@@ -174,6 +176,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const metrics = createMetrics();
   registerHttpMetrics(app, metrics);
+  registerApiDocs(app, [coreRouteDocs, chatRouteDocs]);
   let tracing: Tracing | undefined;
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
     tracing = await createTracing({

@@ -24,6 +24,7 @@ import { CHANNEL_TOPIC_PREFIX, USER_CHAT_TOPIC_PREFIX } from './topics.js';
 
 export type { ChatContext } from './context.js';
 export type { ChatUser } from './http/authenticate.js';
+export { chatRouteDocs } from './http/openapi-docs.js';
 export { activityTopic, channelTopic, CHANNEL_TOPIC_PREFIX, userChatTopic } from './topics.js';
 
 export interface ChatOptions {
