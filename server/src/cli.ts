@@ -1,4 +1,4 @@
-// The `switchboard` command: serve, migrate, config check, apikey, outbox.
+// The `switchboard` command: serve, migrate, config check, apikey, outbox, seed-demo.
 import { Command, InvalidArgumentError } from 'commander';
 import {
   ConfigError,
@@ -8,7 +8,7 @@ import {
   type LoadedConfig,
   type Role,
 } from './config/index.js';
-import { createShutdown, openStoreWithRetry, startServer } from './main.js';
+import { createShutdown, openStoreWithRetry, startServer, type RunningServer } from './main.js';
 import { createLogger } from './observability/index.js';
 import {
   DEAD_LETTER_PAGE_DEFAULT,
@@ -384,6 +384,52 @@ outboxCommand
         process.exitCode = 1;
       }
     });
+  });
+
+program
+  .command('seed-demo')
+  .description(
+    'create a demo workspace with people (known password), channels, a DM and messages; running it again adds nothing',
+  )
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    // The chat commands run inside a server instance (outbox, realtime fan-out) that listens on
+    // a free local port only while seeding.
+    const { config } = load({
+      overrides: { HOST: '127.0.0.1', PORT: 0, GRPC_PORT: 0, ROLES: ['api', 'worker'] },
+      secrets: 'persist',
+    });
+    const quiet = ['error', 'fatal', 'silent'].includes(config.LOG_LEVEL)
+      ? config.LOG_LEVEL
+      : 'warn';
+    const logger = createLogger({ level: quiet, instanceId: config.INSTANCE_ID });
+    const { seedDemo } = await import('./chat/seed-demo.js');
+    let server: RunningServer;
+    try {
+      server = await startServer({ config, logger });
+    } catch (err) {
+      console.error(`Cannot start: ${(err as Error).message}`);
+      process.exit(1);
+    }
+    try {
+      const demo = await seedDemo(server.chat.context);
+      if (opts.json) {
+        console.log(JSON.stringify(demo, null, 2));
+        return;
+      }
+      console.log(
+        `Workspace "${demo.workspace.name}" (slug ${demo.workspace.slug}, id ${demo.workspace.id})`,
+      );
+      console.log(`Channels: ${demo.channels.join(', ')}`);
+      console.log(`Messages added now: ${demo.messagesCreated}`);
+      console.log(`Sign in as any of these with the password: ${demo.password}`);
+      printTable([
+        ['USERNAME', 'EMAIL', 'NEW'],
+        ...demo.users.map((u) => [u.username, u.email, u.created ? 'yes' : 'no']),
+      ]);
+    } finally {
+      await server.stop('seed-demo finished');
+    }
   });
 
 await program.parseAsync(process.argv);
