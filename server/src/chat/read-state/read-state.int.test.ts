@@ -139,6 +139,30 @@ describe(`chat read state (${target})`, () => {
     );
   });
 
+  it('keeps markers monotonic and consistent while sends and reads race', async () => {
+    const channel = await makeChannel(t.server, workspaceId, 'group_dm', [
+      alice.id,
+      bob.id,
+      carol.id,
+    ]);
+    const ctx = t.server.chat.context;
+    const sends = Array.from({ length: 6 }, (_, i) =>
+      sendMessage(ctx, alice.id, { channelId: channel, body: `@${bob.username} ${i}` }),
+    );
+    const reads = Array.from({ length: 6 }, (_, i) =>
+      bob.call('PUT', `/api/v1/channels/${channel}/read`, { seq: (i + 1) * 2 }),
+    );
+    const [sent, answered] = await Promise.all([Promise.all(sends), Promise.all(reads)]);
+    expect(answered.map((r) => r.status)).toEqual(answered.map(() => 200));
+    const newest = Math.max(...sent.map((s) => s.message.seq));
+    await bob.call('PUT', `/api/v1/channels/${channel}/read`, { seq: newest });
+    expect((await bob.call('GET', `/api/v1/channels/${channel}/read`)).body).toMatchObject({
+      lastReadSeq: newest,
+      mentionCount: 0,
+      unreadCount: 0,
+    });
+  });
+
   it('shares no read receipts in large channels', async () => {
     const channel = await makeChannel(t.server, workspaceId, 'public', [alice.id, bob.id]);
     await t.server.store.db

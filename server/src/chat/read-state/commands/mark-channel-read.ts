@@ -9,8 +9,13 @@ import { channelEvent, userEvents } from '../../events/channel-events.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { channelMembers } from '../../schema.js';
 import { READ_RECEIPTS_MAX_MEMBERS, type ChannelReadState } from '../presenters/read-state.js';
-import { markChannelReadInput } from '../schemas.js';
-import { channelMentionCount, lockChannelTopic, newestMessageSeq } from './unread-queries.js';
+import { markChannelReadInput, type MarkChannelReadInput } from '../schemas.js';
+import {
+  channelMentionCount,
+  isRetryableConflict,
+  lockChannelForEvents,
+  newestMessageSeq,
+} from './unread-queries.js';
 
 /** Whether a channel's members share read receipts. */
 export const sharesReadReceipts = (channel: { kind: string; memberCount: number }): boolean =>
@@ -25,10 +30,27 @@ export async function markChannelRead(
   body: unknown,
 ): Promise<ChannelReadState> {
   const input = markChannelReadInput.parse(body);
+  // Commands of other areas may lock a member row before the channel's (leaving, say): the
+  // database breaks such a deadlock by failing one side, and running it again succeeds.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await markOnce(ctx, userId, channelId, input);
+    } catch (err) {
+      if (attempt >= 3 || !isRetryableConflict(err)) throw err;
+    }
+  }
+}
+
+async function markOnce(
+  ctx: ChatContext,
+  userId: string,
+  channelId: string,
+  input: MarkChannelReadInput,
+): Promise<ChannelReadState> {
   return ctx.pipeline.transaction(async (tx, outbox) => {
     const { channel } = await requireChannel({ db: tx }, userId, channelId, 'read');
     const receipts = sharesReadReceipts(channel);
-    if (receipts) await lockChannelTopic(tx, channelId);
+    if (receipts) await lockChannelForEvents(tx, channelId);
     // Two devices reading at once: the row lock orders them, so the marker only moves forward.
     const [member] = await tx
       .select({

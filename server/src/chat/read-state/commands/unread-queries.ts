@@ -22,14 +22,25 @@ export async function newestMessageSeq(db: Executor, channelId: string): Promise
 }
 
 /**
- * Locks the channel topic's seq row for the transaction, as every message command does first:
- * a command that appends to the channel takes that lock before any member row, or it could
+ * Locks the channel's row, then its topic's seq row, as every message command does first: a
+ * command that appends to the channel takes those locks before any member row, so it cannot
  * deadlock with a send updating mention counts.
  */
-export async function lockChannelTopic(db: Executor, channelId: string): Promise<void> {
+export async function lockChannelForEvents(db: Executor, channelId: string): Promise<void> {
+  await db.execute(sql`select id from chat.channels where id = ${channelId} for update`);
   await db.execute(
     sql`select last_seq from core.topic_seqs where topic = ${channelTopic(channelId)} for update`,
   );
+}
+
+/** A deadlock or serialization failure: the transaction can simply run again. */
+export function isRetryableConflict(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 6; depth++) {
+    const { code, cause } = e as { code?: string; cause?: unknown };
+    if (code === '40P01' || code === '40001') return true;
+    e = cause;
+  }
+  return false;
 }
 
 /** The seq of a thread's newest reply (0 when it has none). */
