@@ -23,7 +23,10 @@ export interface FastPathOptions {
   metrics?: OutboxMetrics;
   /** Wakes this process's workers. */
   wakeLocal: () => void;
-  /** Longest a processed mark waits for company before it is written. */
+  /**
+   * Longest a processed mark waits for company before it is written (20 ms: at a steady
+   * 1,000 events/s that is one statement per 20 events, far inside the workers' grace period).
+   */
   flushDelayMs?: number;
   /** Most ids marked in one statement. */
   maxBatch?: number;
@@ -39,7 +42,7 @@ export class FastPath {
   private readonly maxBatch: number;
 
   constructor(private readonly options: FastPathOptions) {
-    this.flushDelayMs = options.flushDelayMs ?? 5;
+    this.flushDelayMs = options.flushDelayMs ?? 20;
     this.maxBatch = options.maxBatch ?? 500;
   }
 
