@@ -197,6 +197,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let push: Push | undefined;
   let pipeline: Pipeline | undefined;
   let rateLimiter: RateLimiter | undefined;
+  let chatModule: Chat | undefined;
   // Calls in flight still need the broker; half the deadline leaves the rest for HTTP.
   shutdown.add('close grpc', () => push?.close(config.SHUTDOWN_TIMEOUT_SECONDS * 500));
   // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
@@ -205,6 +206,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // After HTTP: requests that committed events have answered; their publishes finish here.
   shutdown.add('close pipeline', async () => pipeline?.close());
   shutdown.add('close rate limiter', async () => rateLimiter?.close());
+  shutdown.add('stop chat jobs', async () => chatModule?.close());
   const activeTracing = tracing;
   if (activeTracing) shutdown.add('flush traces', () => activeTracing.shutdown());
   shutdown.add('close broker', () => activeBroker.close());
@@ -252,7 +254,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger,
       rateLimiter,
       serveApi: roles.includes('api'),
+      runJobs: roles.includes('worker'),
     });
+    chatModule = chat;
     const authorizeOperator = operatorAuth(push.verifier, config.ADMIN_PASSWORD);
     realtime.useOperatorAuth(authorizeOperator);
     if (roles.includes('api')) {
@@ -273,6 +277,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Not through `shutdown`: a signal handler may be waiting on this very start-up.
     await push?.close(0).catch(() => undefined);
     await pipeline?.close().catch(() => undefined);
+    await chatModule?.close().catch(() => undefined);
     await rateLimiter?.close().catch(() => undefined);
     await app.close().catch(() => undefined);
     await tracing?.shutdown().catch(() => undefined);

@@ -13,6 +13,7 @@ import { registerChannelRoutes } from './channels/index.js';
 import { registerDmRoutes } from './dms/index.js';
 import { registerWorkspaceRoutes } from './workspaces/index.js';
 import type { ChatContext } from './context.js';
+import { scheduleChatCleanup } from './jobs/cleanup.js';
 import { createAuthenticate, type Authenticate } from './http/authenticate.js';
 import { registerChatRateLimits } from './http/rate-limits.js';
 import { registerMessageRoutes } from './messages/index.js';
@@ -37,12 +38,16 @@ export interface ChatOptions {
   rateLimiter: RateLimiter;
   /** Mount the REST routes (the api role). */
   serveApi: boolean;
+  /** Run the clean-up jobs here (the worker role). */
+  runJobs?: boolean;
   now?: () => number;
 }
 
 export interface Chat {
   readonly context: ChatContext;
   readonly authenticate: Authenticate;
+  /** Stops the clean-up jobs. */
+  close(): Promise<void>;
 }
 
 export function createChat(options: ChatOptions): Chat {
@@ -73,5 +78,8 @@ export function createChat(options: ChatOptions): Chat {
     registerDmRoutes(options.app, context, authenticate);
     rateLimits.seal();
   }
-  return { context, authenticate };
+  const stopCleanup = options.runJobs
+    ? scheduleChatCleanup(options.db, context.logger.child({ part: 'cleanup' }))
+    : () => Promise.resolve();
+  return { context, authenticate, close: stopCleanup };
 }

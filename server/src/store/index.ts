@@ -5,3 +5,5 @@ export { MIGRATION_LOCK_KEY, migrationsFolder, rowsOf, runMigrations } from './m
 export type { MigrationResult } from './migrate.js';
 export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 export { apiKeys, core } from './schema.js';
+export { runClusterJobOnce, scheduleClusterJob } from './cluster-job.js';
+export type { ClusterJob } from './cluster-job.js';
