@@ -1,16 +1,15 @@
 // `switchboard outbox` as an operator uses it on an embedded data directory: stats, dead letters
 // page by page, and redrive by id or all, with usage errors refused before the database opens.
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, rowsOf } from '../store/index.js';
 import {
+  cliSandbox,
   cliSkipReason,
   skipAfterFailure,
-  spawnCli,
-  type RunningProcess,
+  type CliSandbox,
 } from '../test-support/processes.js';
-import { makeTempDir, testLogger } from '../test-support/services.js';
+import { testLogger } from '../test-support/services.js';
 import type { DeadLetterPage } from './routes/outbox-admin-schemas.js';
 
 const cliSkip = cliSkipReason();
@@ -21,26 +20,15 @@ describe.skipIf(cliSkip)(
   { timeout: 240_000 },
   () => {
     skipAfterFailure();
-    let dir: { path: string; remove(): void };
-    let env: Record<string, string>;
-    const running: RunningProcess[] = [];
+    let sandbox: CliSandbox;
     let deadIds: number[] = [];
 
     beforeAll(() => {
-      dir = makeTempDir('sb-outbox-');
-      env = { DATA_DIR: join(dir.path, 'data'), LOG_LEVEL: 'warn' };
+      sandbox = cliSandbox('sb-outbox-');
     });
-    afterAll(async () => {
-      await Promise.all(running.map((p) => p.kill()));
-      dir.remove();
-    });
+    afterAll(() => sandbox.cleanup());
 
-    async function cli(args: string[]) {
-      const child = spawnCli(args, { cwd: dir.path, env });
-      running.push(child);
-      const exit = await child.waitForExit(90_000);
-      return { code: exit.code, output: child.output() };
-    }
+    const cli = (args: string[]) => sandbox.run(args);
 
     it.each([
       [
@@ -77,7 +65,7 @@ describe.skipIf(cliSkip)(
     it('counts pending events and dead letters', async () => {
       // The CLI above migrated the data directory; write the rows a failing consumer leaves.
       const store = await openStore({
-        dataDir: env.DATA_DIR!,
+        dataDir: sandbox.env.DATA_DIR,
         poolMax: 1,
         connectTimeoutMs: 3000,
         logger: testLogger,

@@ -1,16 +1,14 @@
 // `switchboard apikey` as an operator uses it on an embedded data directory: create prints the
 // key once, a server accepts it, list shows it without its secret, and revoke shuts it out.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  cliSandbox,
   cliSkipReason,
   freePort,
   skipAfterFailure,
-  spawnCli,
   waitForStatus,
-  type RunningProcess,
+  type CliSandbox,
 } from '../test-support/processes.js';
-import { makeTempDir } from '../test-support/services.js';
 
 const cliSkip = cliSkipReason();
 
@@ -28,35 +26,20 @@ describe.skipIf(cliSkip)(
   { timeout: 240_000 },
   () => {
     skipAfterFailure();
-    let dir: { path: string; remove(): void };
-    let env: Record<string, string>;
-    const running: RunningProcess[] = [];
+    let sandbox: CliSandbox;
     let created: ListedKey & { key: string };
 
     beforeAll(() => {
-      dir = makeTempDir('sb-apikey-');
-      env = { DATA_DIR: join(dir.path, 'data'), LOG_LEVEL: 'warn' };
+      sandbox = cliSandbox('sb-apikey-');
     });
-    afterAll(async () => {
-      await Promise.all(running.map((p) => p.kill()));
-      dir.remove();
-    });
+    afterAll(() => sandbox.cleanup());
 
-    async function cli(args: string[]) {
-      const child = spawnCli(args, { cwd: dir.path, env });
-      running.push(child);
-      const exit = await child.waitForExit(90_000);
-      return { code: exit.code, output: child.output() };
-    }
+    const cli = (args: string[]) => sandbox.run(args);
 
     /** Runs `serve` on the data directory, calls broadcast with `key`, stops; returns the status. */
     async function broadcastThroughServer(key: string): Promise<number> {
       const port = await freePort();
-      const server = spawnCli(['serve'], {
-        cwd: dir.path,
-        env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-      });
-      running.push(server);
+      const server = sandbox.start(['serve'], { PORT: String(port), HOST: '127.0.0.1' });
       try {
         await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, { timeoutMs: 60_000 });
         const response = await fetch(`http://127.0.0.1:${port}/api/v1/broadcast`, {

@@ -2,9 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach } from 'vitest';
-import { testLogger } from './services.js';
+import { makeTempDir, testLogger } from './services.js';
 
 /** The `switchboard` entry point; it runs the compiled server in server/dist. */
 export const cliPath = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
@@ -194,6 +195,44 @@ export function spawnCli(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return track(child);
+}
+
+/** A data directory of its own for CLI commands, and what runs on it. */
+export interface CliSandbox {
+  /** The working directory; `DATA_DIR` is `data/` inside it. */
+  readonly dir: string;
+  readonly env: Readonly<Record<string, string> & { DATA_DIR: string }>;
+  /** Runs one command to its end (90 s at most). */
+  run(args: readonly string[]): Promise<{ code: number | null; output: string }>;
+  /** Starts a command that keeps running (`serve`); cleanup kills it. */
+  start(args: readonly string[], env?: Record<string, string>): RunningProcess;
+  /** Kills whatever still runs and removes the directory. */
+  cleanup(): Promise<void>;
+}
+
+export function cliSandbox(prefix: string): CliSandbox {
+  const dir = makeTempDir(prefix);
+  const env = { DATA_DIR: join(dir.path, 'data'), LOG_LEVEL: 'warn' };
+  const running: RunningProcess[] = [];
+  const start = (args: readonly string[], extra: Record<string, string> = {}) => {
+    const child = spawnCli(args, { cwd: dir.path, env: { ...env, ...extra } });
+    running.push(child);
+    return child;
+  };
+  return {
+    dir: dir.path,
+    env,
+    start,
+    async run(args) {
+      const child = start(args);
+      const exit = await child.waitForExit(90_000);
+      return { code: exit.code, output: child.output() };
+    },
+    async cleanup() {
+      await Promise.all(running.map((p) => p.kill()));
+      dir.remove();
+    },
+  };
 }
 
 /** uid and gid of a local system user (e.g. `postgres`, which PostgreSQL tools must run as). */
