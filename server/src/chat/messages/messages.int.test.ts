@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
 import { connectWs } from '../../test-support/ws-client.js';
 import { requestHash } from './idempotency.js';
-import { callApi, makeChatUser, type ChatTestUser } from '../test-support/api.js';
+import { callApi, makeChatUsers, type ChatTestUser } from '../test-support/api.js';
 import {
   makeChannel,
   makeWorkspace,
@@ -64,9 +64,7 @@ describe(`chat messages (${target})`, () => {
 
   beforeAll(async () => {
     t = await startTestServer({ env: { BODY_LIMIT_BYTES: String(256 * 1024) } });
-    [ada, bob, cyd, adm, eve] = (await Promise.all(
-      ['ada', 'bob', 'cyd', 'adm', 'eve'].map((name) => makeChatUser(t.server, name)),
-    )) as [ChatTestUser, ChatTestUser, ChatTestUser, ChatTestUser, ChatTestUser];
+    [ada, bob, cyd, adm, eve] = await makeChatUsers(t.server, ['ada', 'bob', 'cyd', 'adm', 'eve']);
     const workspace = await makeWorkspace(db(), {
       owner: ada.id,
       members: [bob.id, cyd.id, { userId: adm.id, role: 'admin' }],

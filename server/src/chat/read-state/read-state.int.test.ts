@@ -8,7 +8,7 @@ import { target } from '../../test-support/services.js';
 import { connectWs, type TestSocket } from '../../test-support/ws-client.js';
 import { sendMessage } from '../messages/index.js';
 import { makeChannel, makeWorkspace, postMessage } from '../realtime/test-fixtures.js';
-import { callApi, makeChatUser, type ChatTestUser } from '../test-support/api.js';
+import { callApi, makeChatUsers, type ChatTestUser } from '../test-support/api.js';
 import { channels } from '../schema.js';
 import { channelTopic, userChatTopic } from '../topics.js';
 
@@ -23,10 +23,7 @@ describe(`chat read state (${target})`, () => {
 
   beforeAll(async () => {
     t = await startTestServer();
-    const users = await Promise.all(
-      ['alice', 'bob', 'carol', 'dave'].map((name) => makeChatUser(t.server, name)),
-    );
-    [alice, bob, carol, dave] = users as [ChatTestUser, ChatTestUser, ChatTestUser, ChatTestUser];
+    [alice, bob, carol, dave] = await makeChatUsers(t.server, ['alice', 'bob', 'carol', 'dave']);
     workspaceId = await makeWorkspace(t.server, alice.id, [bob.id, carol.id]);
     await makeWorkspace(t.server, dave.id);
   }, 60_000);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
 import { connectWs, type TestSocket } from '../../test-support/ws-client.js';
-import { makeChatUser, type ChatTestUser } from '../test-support/api.js';
+import { makeChatUsers, type ChatTestUser } from '../test-support/api.js';
 import { activityTopic, channelTopic, userChatTopic } from '../topics.js';
 import {
   joinChannel,
@@ -29,10 +29,7 @@ describe(`chat realtime (${target})`, () => {
 
   beforeAll(async () => {
     t = await startTestServer();
-    const users = await Promise.all(
-      ['alice', 'bob', 'carol', 'dave'].map((name) => makeChatUser(t.server, name)),
-    );
-    [alice, bob, carol, dave] = users as [ChatTestUser, ChatTestUser, ChatTestUser, ChatTestUser];
+    [alice, bob, carol, dave] = await makeChatUsers(t.server, ['alice', 'bob', 'carol', 'dave']);
     workspaceId = await makeWorkspace(t.server, alice.id, [bob.id, carol.id]);
     general = await makeChannel(t.server, workspaceId, 'public', [alice.id, bob.id]);
     secret = await makeChannel(t.server, workspaceId, 'private', [alice.id, bob.id]);

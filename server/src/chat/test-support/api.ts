@@ -82,3 +82,13 @@ export async function makeChatUser(server: RunningServer, name = 'user'): Promis
       callApi(server, method, path, body, accessToken, headers),
   };
 }
+
+/** Registers one account per name, concurrently, typed as a tuple of the same length. */
+export function makeChatUsers<const Names extends readonly string[]>(
+  server: RunningServer,
+  names: Names,
+): Promise<{ [K in keyof Names]: ChatTestUser }> {
+  return Promise.all(names.map((name) => makeChatUser(server, name))) as Promise<{
+    [K in keyof Names]: ChatTestUser;
+  }>;
+}

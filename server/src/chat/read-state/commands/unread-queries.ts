@@ -56,37 +56,41 @@ const mentionsUser = (userId: string) =>
   sql`author_id <> ${userId}::uuid and deleted_at is null
       and (${userId}::uuid = any(mention_user_ids) or mentions_channel or mentions_here)`;
 
+async function mentionCountIn(
+  db: Executor,
+  scope: SQL,
+  userId: string,
+  afterSeq: number,
+): Promise<number> {
+  const row = await one<{ n: string | number }>(
+    db,
+    sql`select count(*) as n from chat.messages
+        where ${scope} and seq > ${afterSeq} and ${mentionsUser(userId)}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
 /**
  * Mentions of the user in the channel's messages after `afterSeq`, thread replies included (as
  * `sendMessage` counts them), since a reply's seq is on the channel's topic too.
  */
-export async function channelMentionCount(
+export function channelMentionCount(
   db: Executor,
   channelId: string,
   userId: string,
   afterSeq: number,
 ): Promise<number> {
-  const row = await one<{ n: string | number }>(
-    db,
-    sql`select count(*) as n from chat.messages
-        where channel_id = ${channelId} and seq > ${afterSeq} and ${mentionsUser(userId)}`,
-  );
-  return Number(row?.n ?? 0);
+  return mentionCountIn(db, sql`channel_id = ${channelId}`, userId, afterSeq);
 }
 
 /** Mentions of the user in a thread's replies after `afterSeq`. */
-export async function threadMentionCount(
+export function threadMentionCount(
   db: Executor,
   rootId: string,
   userId: string,
   afterSeq: number,
 ): Promise<number> {
-  const row = await one<{ n: string | number }>(
-    db,
-    sql`select count(*) as n from chat.messages
-        where thread_root_id = ${rootId} and seq > ${afterSeq} and ${mentionsUser(userId)}`,
-  );
-  return Number(row?.n ?? 0);
+  return mentionCountIn(db, sql`thread_root_id = ${rootId}`, userId, afterSeq);
 }
 
 /** Others' root messages after `afterSeq`, up to the cap. */
