@@ -15,6 +15,7 @@ import {
   type Tracing,
 } from './observability/index.js';
 import { chatRouteDocs, createChat, type Chat } from './chat/index.js';
+import { createRelay, type Relay } from './relay/index.js';
 import { coreRouteDocs } from './api-docs.js';
 import { registerApiDocs } from './http/openapi.js';
 import { Pipeline, registerOutboxAdminRoutes } from './pipeline/index.js';
@@ -60,6 +61,8 @@ export interface RunningServer {
   readonly pipeline: Pipeline;
   /** Team chat: accounts, workspaces, channels, messages. */
   readonly chat: Chat;
+  /** The Kakao ↔ OpenClaw relay. */
+  readonly relay: Relay;
   /** Rate limits shared by every node (Redis) or this process (memory). */
   readonly rateLimiter: RateLimiter;
   /** The publish API for other backends (HTTP routes, gRPC PushService, API keys). */
@@ -198,6 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let pipeline: Pipeline | undefined;
   let rateLimiter: RateLimiter | undefined;
   let chatModule: Chat | undefined;
+  let relayModule: Relay | undefined;
   // Calls in flight still need the broker; half the deadline leaves the rest for HTTP.
   shutdown.add('close grpc', () => push?.close(config.SHUTDOWN_TIMEOUT_SECONDS * 500));
   // Fastify stops accepting, runs preClose hooks (streams say "reconnect elsewhere"), then waits
@@ -207,6 +211,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   shutdown.add('close pipeline', async () => pipeline?.close());
   shutdown.add('close rate limiter', async () => rateLimiter?.close());
   shutdown.add('stop chat jobs', async () => chatModule?.close());
+  shutdown.add('stop relay jobs', async () => relayModule?.close());
   const activeTracing = tracing;
   if (activeTracing) shutdown.add('flush traces', () => activeTracing.shutdown());
   shutdown.add('close broker', () => activeBroker.close());
@@ -215,6 +220,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let address: string;
   let realtime: Realtime;
   let chat: Chat;
+  let relay: Relay;
   try {
     realtime = await createRealtime({
       app,
@@ -257,6 +263,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       runJobs: roles.includes('worker'),
     });
     chatModule = chat;
+    relay = createRelay({
+      app,
+      db: store.db,
+      pipeline,
+      realtime,
+      config,
+      logger,
+      rateLimiter,
+      serveApi: roles.includes('api'),
+      runJobs: roles.includes('worker'),
+    });
+    relayModule = relay;
     const authorizeOperator = operatorAuth(push.verifier, config.ADMIN_PASSWORD);
     realtime.useOperatorAuth(authorizeOperator);
     if (roles.includes('api')) {
@@ -278,6 +296,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await push?.close(0).catch(() => undefined);
     await pipeline?.close().catch(() => undefined);
     await chatModule?.close().catch(() => undefined);
+    await relayModule?.close().catch(() => undefined);
     await rateLimiter?.close().catch(() => undefined);
     await app.close().catch(() => undefined);
     await tracing?.shutdown().catch(() => undefined);
@@ -300,6 +319,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     realtime,
     pipeline,
     chat,
+    relay,
     rateLimiter,
     push,
     metrics,

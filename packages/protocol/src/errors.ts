@@ -111,6 +111,42 @@ export const errorCatalogue = {
     status: 403,
     message: 'This server does not accept new accounts; ask an administrator for an invite.',
   },
+  session_expired: {
+    status: 410,
+    message: 'This relay session expired or was disconnected; create a new session and pair again.',
+  },
+  session_not_paired: {
+    status: 403,
+    message: 'This relay session is not paired with a Kakao conversation yet.',
+  },
+  account_disabled: {
+    status: 403,
+    message: 'This relay account is disabled; ask the relay operator.',
+  },
+  callback_missing: {
+    status: 410,
+    message: 'This message arrived without a Kakao callback URL, so it cannot be answered.',
+  },
+  callback_expired: {
+    status: 410,
+    message: 'The Kakao callback URL of this message has expired; answer the next message.',
+  },
+  callback_used: {
+    status: 409,
+    message: 'This message was answered already; a Kakao callback URL can be used only once.',
+  },
+  callback_failed: {
+    status: 502,
+    message: 'Kakao did not accept the reply; see the message for what it answered.',
+  },
+  too_many_pairing_codes: {
+    status: 429,
+    message: 'This account has 5 active pairing codes; use or let one expire first.',
+  },
+  csrf_failed: {
+    status: 403,
+    message: 'Missing or wrong X-CSRF-Token header; send the value of the csrf_token cookie.',
+  },
   internal_error: {
     status: 500,
     message: 'An unexpected error occurred; it has been logged with the request id.',

@@ -479,6 +479,53 @@ export const configKeys = {
     'an integer from 1 to 600',
     'How long a Kakao callback URL stays usable for a reply.',
   ),
+  KAKAO_WEBHOOK_SECRET: spec(
+    optionalString(z.string().min(16)),
+    'at least 16 characters',
+    'If set, Kakao webhooks must carry it in the X-Relay-Secret header or as the last path segment (/kakao-talkchannel/webhook/<secret>): Kakao can send static headers but cannot sign bodies.',
+    'optional',
+  ),
+  RELAY_CALLBACK_TIMEOUT_MS: spec(
+    int(100, 60_000).default(5000),
+    'an integer from 100 to 60000',
+    'Timeout of the POST of a reply to a Kakao callback URL.',
+  ),
+  RELAY_CALLBACK_INSECURE_HOSTS: spec(
+    z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((h) => h.trim().toLowerCase())
+            .filter(Boolean),
+        )
+        .optional(),
+    ),
+    'a comma-separated list of host names or host:port pairs',
+    'Callback hosts allowed besides Kakao\'s own (https on .kakao.com, .kakaocdn.net, .kakaoenterprise.com), over http or https; for test doubles only, refused in production.',
+  ),
+  RELAY_SESSION_TTL_SECONDS: spec(
+    int(30, 86_400).default(300),
+    'an integer from 30 to 86400',
+    'How long a plugin-created session (and its pairing code) waits for a Kakao user to pair.',
+  ),
+  RELAY_MESSAGE_RETENTION_DAYS: spec(
+    int(1, 3650).default(30),
+    'an integer from 1 to 3650',
+    'Relay messages (Kakao payloads are personal data) older than this are deleted by the clean-up job.',
+  ),
+  RELAY_STATIC_DIR: spec(
+    optionalString(z.string()),
+    'a directory path',
+    'Directory holding the admin and portal single-page apps (admin/ and portal/ with index.html); the built-in placeholder pages when unset.',
+  ),
+  PORTAL_BASE_URL: spec(
+    optionalString(z.string().url()),
+    'an absolute URL',
+    'Public address of the portal, shown to Kakao users with their /code access code.',
+  ),
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof configKeys;

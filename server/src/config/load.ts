@@ -169,6 +169,12 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     ]);
   }
 
+  if (parsed.NODE_ENV === 'production' && parsed.RELAY_CALLBACK_INSECURE_HOSTS?.length) {
+    throw new ConfigError([
+      'RELAY_CALLBACK_INSECURE_HOSTS: extra callback hosts are for test doubles and are refused in production; unset it',
+    ]);
+  }
+
   const instanceId =
     parsed.INSTANCE_ID ?? `${hostname().slice(0, 40)}-${randomBytes(3).toString('hex')}`;
 

@@ -1,0 +1,41 @@
+// The events an agent receives, in the shapes the OpenClaw plugin reads. Each is an outbox
+// event on the account's (or session's) topic; its seq is the SSE `id:`.
+
+export const MESSAGE_EVENT = 'message';
+export const PAIRING_COMPLETE_EVENT = 'pairing_complete';
+export const PAIRING_EXPIRED_EVENT = 'pairing_expired';
+
+/** What the plugin reads of a Kakao message: who, what, and which bot. */
+export interface NormalizedMessage {
+  /** The channel-level user key (`plusfriendUserKey`, else `user.id`). */
+  readonly userId: string;
+  readonly text: string;
+  /** The Open Builder bot id (`bot.id`, else `default`). */
+  readonly channelId: string;
+}
+
+export interface MessageEventPayload {
+  readonly id: string;
+  readonly conversationKey: string;
+  readonly kakaoPayload: unknown;
+  readonly normalized: NormalizedMessage;
+  /** RFC 3339. */
+  readonly createdAt: string;
+  [key: string]: unknown;
+}
+
+export interface PairingCompletePayload {
+  /** The user part of the conversation key. */
+  readonly kakaoUserId: string;
+  readonly conversationKey: string;
+  readonly accountId: string;
+  /** RFC 3339. */
+  readonly pairedAt: string;
+  [key: string]: unknown;
+}
+
+export interface PairingExpiredPayload {
+  /** `expired` (a pending session timed out), `unpaired`, `disconnected`, `blocked`, `disabled`. */
+  readonly reason: string;
+  [key: string]: unknown;
+}

@@ -1,0 +1,7 @@
+import type { FastifyInstance } from 'fastify';
+import type { RelayContext } from '../context.js';
+
+export function registerKakaoRoutes(app: FastifyInstance, ctx: RelayContext): void {
+  void app;
+  void ctx;
+}
