@@ -25,7 +25,7 @@ export class SeqRaceError extends Error {
 }
 
 /** Deadlock detected or serialization failure: running the transaction again succeeds. */
-function isRetryableConflict(err: unknown): boolean {
+export function isRetryableConflict(err: unknown): boolean {
   for (let e = err, depth = 0; e && depth < 6; depth++) {
     const { code, cause } = e as { code?: string; cause?: unknown };
     if (code === '40P01' || code === '40001') return true;
@@ -35,7 +35,7 @@ function isRetryableConflict(err: unknown): boolean {
 }
 
 /** Locks the channel row, then its seq row; returns the topic's last seq (0 before any event). */
-async function lockChannel(tx: Executor, channelId: string): Promise<number> {
+export async function lockChannel(tx: Executor, channelId: string): Promise<number> {
   await tx.execute(sql`select id from chat.channels where id = ${channelId} for update`);
   const result = await tx.execute(
     sql`select last_seq from core.topic_seqs where topic = ${channelTopic(channelId)} for update`,
@@ -44,20 +44,30 @@ async function lockChannel(tx: Executor, channelId: string): Promise<number> {
   return row ? Number(row.last_seq) : 0;
 }
 
-/** Runs `work` in a transaction holding the channel's write locks; `lastSeq` is the topic's. */
-export async function channelTransaction<T>(
-  ctx: Pick<ChatContext, 'pipeline'>,
-  channelId: string,
-  work: (tx: Transaction, outbox: OutboxWriter, lastSeq: number) => Promise<T>,
-): Promise<T> {
+/**
+ * Runs a transaction again after a deadlock, a serialization failure or a seq race, a few times,
+ * so none of them reaches the client.
+ */
+export async function retryingConflicts<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.pipeline.transaction(async (tx, outbox) =>
-        work(tx, outbox, await lockChannel(tx, channelId)),
-      );
+      return await run();
     } catch (err) {
       if (attempt < ATTEMPTS && (err instanceof SeqRaceError || isRetryableConflict(err))) continue;
       throw err;
     }
   }
+}
+
+/** Runs `work` in a transaction holding the channel's write locks; `lastSeq` is the topic's. */
+export function channelTransaction<T>(
+  ctx: Pick<ChatContext, 'pipeline'>,
+  channelId: string,
+  work: (tx: Transaction, outbox: OutboxWriter, lastSeq: number) => Promise<T>,
+): Promise<T> {
+  return retryingConflicts(() =>
+    ctx.pipeline.transaction(async (tx, outbox) =>
+      work(tx, outbox, await lockChannel(tx, channelId)),
+    ),
+  );
 }

@@ -2,6 +2,7 @@
 // managers to a private one; DMs keep the member set they were opened with.
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
+import { retryingConflicts } from '../../messages/channel-transaction.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { presentMyChannel, type MyChannelView } from '../presenters/channel.js';
 import { addMembersInput } from '../schemas.js';
@@ -42,11 +43,13 @@ export async function addChannelMembers(
       `userIds: ${strangers.join(', ')} ${strangers.length === 1 ? 'is' : 'are'} not in this workspace.`,
     );
   }
-  return ctx.pipeline.transaction(async (tx, outbox) => {
-    const change = await addMembers(tx, outbox, channel, userIds, userId);
-    return {
-      channel: presentMyChannel(change.channel, access.member),
-      addedUserIds: change.changed,
-    };
-  });
+  return retryingConflicts(() =>
+    ctx.pipeline.transaction(async (tx, outbox) => {
+      const change = await addMembers(tx, outbox, channel, userIds, userId);
+      return {
+        channel: presentMyChannel(change.channel, access.member),
+        addedUserIds: change.changed,
+      };
+    }),
+  );
 }

@@ -2,6 +2,7 @@
 // (workspace admins still manage it); nobody leaves a DM.
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
+import { retryingConflicts } from '../../messages/channel-transaction.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { isDirectKind, removeMembers } from './membership.js';
 
@@ -15,7 +16,7 @@ export async function leaveChannel(
     throw new AppError('forbidden', 'You cannot leave a direct message.');
   }
   if (!access.member) return;
-  await ctx.pipeline.transaction((tx, outbox) =>
-    removeMembers(tx, outbox, access.channel, [userId]),
+  await retryingConflicts(() =>
+    ctx.pipeline.transaction((tx, outbox) => removeMembers(tx, outbox, access.channel, [userId])),
   );
 }

@@ -2,11 +2,14 @@
 // members, adding and removing members. Each runs inside the caller's transaction, keeps
 // channels.member_count equal to the member rows it actually changed (so concurrent joins and
 // leaves never drift it), and appends the events: member.joined|left on the channel topic and
-// channel.joined|left on each affected user's topic.
+// channel.joined|left on each affected user's topic. Like every message command, they lock the
+// channel row and then its seq row before any member row, so a join racing a send cannot deadlock
+// (the callers run their transaction through `retryingConflicts` for other commands' orders).
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { OutboxEventInput, OutboxWriter } from '../../../pipeline/index.js';
 import type { Transaction } from '../../../store/index.js';
 import { newId } from '../../ids.js';
+import { lockChannel } from '../../messages/channel-transaction.js';
 import type { ChannelRow } from '../../policies/channel-access.js';
 import { channelMembers, channels, workspaceMembers } from '../../schema.js';
 import { channelTopic, userChatTopic } from '../../topics.js';
@@ -112,6 +115,7 @@ export async function addMembers(
   by?: string,
 ): Promise<MembershipChange> {
   if (userIds.length === 0) return { channel, changed: [] };
+  await lockChannel(tx, channel.id);
   // A new member has read everything before they joined.
   const readUpTo = sql`(select last_message_seq from chat.channels where id = ${channel.id})`;
   const inserted = await tx
@@ -138,6 +142,7 @@ export async function removeMembers(
   by?: string,
 ): Promise<MembershipChange> {
   if (userIds.length === 0) return { channel, changed: [] };
+  await lockChannel(tx, channel.id);
   const deleted = await tx
     .delete(channelMembers)
     .where(and(eq(channelMembers.channelId, channel.id), inArray(channelMembers.userId, userIds)))
@@ -180,6 +185,14 @@ export async function removeFromWorkspaceChannels(
     .select({ id: channels.id })
     .from(channels)
     .where(eq(channels.workspaceId, workspaceId));
+  // The channel rows first, in one order, as a single-channel write takes its channel's.
+  await tx
+    .select({ id: channels.id })
+    .from(channels)
+    .innerJoin(channelMembers, eq(channelMembers.channelId, channels.id))
+    .where(and(eq(channels.workspaceId, workspaceId), eq(channelMembers.userId, userId)))
+    .orderBy(asc(channels.id))
+    .for('update', { of: channels });
   const deleted = await tx
     .delete(channelMembers)
     .where(and(eq(channelMembers.userId, userId), inArray(channelMembers.channelId, inWorkspace)))

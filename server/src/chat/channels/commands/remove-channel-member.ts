@@ -2,6 +2,7 @@
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
 import { isUuid } from '../../ids.js';
+import { retryingConflicts } from '../../messages/channel-transaction.js';
 import { leaveChannel } from './leave-channel.js';
 import { requireManagedChannel } from './manage-access.js';
 import { removeMembers } from './membership.js';
@@ -17,8 +18,10 @@ export async function removeChannelMember(
     allowArchived: true,
   });
   if (!isUuid(memberId)) throw new AppError('not_found', 'No such member.');
-  const { changed } = await ctx.pipeline.transaction((tx, outbox) =>
-    removeMembers(tx, outbox, channel, [memberId], userId),
+  const { changed } = await retryingConflicts(() =>
+    ctx.pipeline.transaction((tx, outbox) =>
+      removeMembers(tx, outbox, channel, [memberId], userId),
+    ),
   );
   if (changed.length === 0) throw new AppError('not_found', 'No such member.');
 }

@@ -8,6 +8,7 @@ import type { Transaction } from '../../../store/index.js';
 import { addMembers, generalChannelOf } from '../../channels/commands/membership.js';
 import type { ChatContext } from '../../context.js';
 import { userEvents } from '../../events/channel-events.js';
+import { retryingConflicts } from '../../messages/channel-transaction.js';
 import { users, workspaceInvites, workspaceMembers, workspaces } from '../../schema.js';
 import {
   presentMyWorkspace,
@@ -70,27 +71,29 @@ export async function acceptInvite(
 
   const now = new Date(ctx.now());
   try {
-    await ctx.pipeline.transaction(async (tx, outbox) => {
-      if (!(await addWorkspaceMember(tx, outbox, workspace, userId, invite.role))) {
-        throw new AlreadyMember();
-      }
-      // Counted in the same statement that checks it, so concurrent accepts cannot overrun it.
-      const claimed = await tx
-        .update(workspaceInvites)
-        .set({ uses: sql`${workspaceInvites.uses} + 1` })
-        .where(
-          and(
-            eq(workspaceInvites.id, invite.id),
-            isNull(workspaceInvites.revokedAt),
-            gt(workspaceInvites.expiresAt, now),
-            lt(workspaceInvites.uses, workspaceInvites.maxUses),
-          ),
-        )
-        .returning({ id: workspaceInvites.id });
-      if (claimed.length === 0) {
-        throw new AppError('gone', 'This invite has expired or has been used up.');
-      }
-    });
+    await retryingConflicts(() =>
+      ctx.pipeline.transaction(async (tx, outbox) => {
+        if (!(await addWorkspaceMember(tx, outbox, workspace, userId, invite.role))) {
+          throw new AlreadyMember();
+        }
+        // Counted in the same statement that checks it, so concurrent accepts cannot overrun it.
+        const claimed = await tx
+          .update(workspaceInvites)
+          .set({ uses: sql`${workspaceInvites.uses} + 1` })
+          .where(
+            and(
+              eq(workspaceInvites.id, invite.id),
+              isNull(workspaceInvites.revokedAt),
+              gt(workspaceInvites.expiresAt, now),
+              lt(workspaceInvites.uses, workspaceInvites.maxUses),
+            ),
+          )
+          .returning({ id: workspaceInvites.id });
+        if (claimed.length === 0) {
+          throw new AppError('gone', 'This invite has expired or has been used up.');
+        }
+      }),
+    );
     return presentMyWorkspace(workspace, invite.role);
   } catch (err) {
     if (!(err instanceof AlreadyMember)) throw err;
