@@ -485,6 +485,11 @@ export const configKeys = {
     'If set, Kakao webhooks must carry it in the X-Relay-Secret header or as the last path segment (/kakao-talkchannel/webhook/<secret>): Kakao can send static headers but cannot sign bodies.',
     'optional',
   ),
+  KAKAO_WEBHOOK_DEADLINE_MS: spec(
+    int(100, 4500).default(4000),
+    'an integer number of milliseconds from 100 to 4500',
+    'How long the Kakao webhook may work on a message before it answers with an error text anyway: Kakao drops answers after 5 s.',
+  ),
   RELAY_CALLBACK_TIMEOUT_MS: spec(
     int(100, 60_000).default(5000),
     'an integer from 100 to 60000',
