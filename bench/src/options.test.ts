@@ -5,7 +5,7 @@ describe('parseOptions', () => {
   it('defaults to every scenario and system', () => {
     const o = parseOptions([]);
     expect(o).toMatchObject({
-      scenarios: ['A', 'B', 'C', 'D'],
+      scenarios: ['A', 'B', 'C', 'D', 'E'],
       systems: ['switchboard', 'socketio', 'ws', 'ws-redis'],
       subscribers: [1000, 5000],
       nodes: 2,
@@ -29,13 +29,31 @@ describe('parseOptions', () => {
   });
 
   it('refuses unknown flags and out-of-range values', () => {
-    expect(parseOptions(['--scenario=E'])).toHaveProperty('error');
+    expect(parseOptions(['--scenario=Z'])).toHaveProperty('error');
     expect(parseOptions(['--subscribers=0'])).toHaveProperty('error');
     expect(parseOptions(['--subscribers=1.5'])).toHaveProperty('error');
     expect(parseOptions(['--frobnicate=1'])).toHaveProperty('error');
     expect(parseOptions(['positional'])).toHaveProperty('error');
     expect(parseOptions(['--publish=carrier-pigeon'])).toHaveProperty('error');
     expect(parseOptions(['--help'])).toEqual({ help: true });
+  });
+
+  it('reads the team chat scenario’s flags', () => {
+    const o = parseOptions([
+      '--scenario=e',
+      '--chat-users=200',
+      '--chat-channels=20',
+      '--chat-rate=200',
+      '--chat-window=10',
+    ]);
+    expect(o).toMatchObject({
+      scenarios: ['E'],
+      chat: { users: 200, channels: 20, rate: 200, windowSeconds: 10 },
+    });
+    expect(parseOptions([])).toMatchObject({
+      chat: { users: 1000, channels: 100, rate: 1000, windowSeconds: 20 },
+    });
+    expect(parseOptions(['--chat-users=1000', '--chat-channels=3'])).toHaveProperty('error');
   });
 
   it('reads the durable scenario’s flags', () => {

@@ -20,6 +20,7 @@ export interface BenchOptions {
   serverCpu: number;
   redisServer: string;
   durable: DurableFlags;
+  chat: ChatFlags;
   /** Directory for the Switchboard nodes' V8 CPU profiles (`node --cpu-prof`); off when unset. */
   serverCpuProfileDir: string | undefined;
   /** Extra configuration for every Switchboard node, e.g. DATABASE_POOL_MAX. */
@@ -41,15 +42,25 @@ export interface DurableFlags {
   pgbench: string;
 }
 
-const SCENARIOS = ['A', 'B', 'C', 'D'];
+/** (E) team chat. */
+export interface ChatFlags {
+  users: number;
+  channels: number;
+  /** Messages per second over all senders. */
+  rate: number;
+  windowSeconds: number;
+}
+
+const SCENARIOS = ['A', 'B', 'C', 'D', 'E'];
 const SYSTEMS = ['switchboard', 'socketio', 'ws', 'ws-redis'];
 
 export const USAGE = `usage: npm run bench -- [flags]
-  --scenario=A,B,C,D        A fan-out, B two-person rooms, C idle connections, D durable
-                            pipeline (Switchboard only, needs --database=postgres; default all)
+  --scenario=A,B,C,D,E      A fan-out, B two-person rooms, C idle connections, D durable
+                            pipeline, E team chat (D and E: Switchboard only, need
+                            --database=postgres; default all)
   --systems=${SYSTEMS.join(',')}   (default all; ws is the single-node hub)
   --subscribers=1000,5000   (A) subscribers of the one topic
-  --nodes=2                 (A, B) server nodes joined by Redis
+  --nodes=2                 (A, B, E) server nodes joined by Redis
   --rate=20000              (A) deliveries per second in the fixed-rate window
   --rooms=1000              (B) two-person rooms
   --room-rate=500           (B) messages per second over all rooms (2 deliveries each)
@@ -72,7 +83,11 @@ export const USAGE = `usage: npm run bench -- [flags]
   --durable-window=15       (D) seconds of that window (after --warmup)
   --pgbench-clients=8 --pgbench-threads=2 --pgbench-seconds=15
                             (D) pgbench single-row inserts on the same database (BENCH_PGBENCH,
-                            default pgbench)`;
+                            default pgbench)
+  --chat-users=1000         (E) users, each with its own WebSocket connection
+  --chat-channels=100       (E) channels; user u is a member of channel u mod channels
+  --chat-rate=1000          (E) messages per second over all users (WebSocket send op)
+  --chat-window=20          (E) seconds of the measured window (after --warmup)`;
 
 function ints(value: string, min: number, max: number, name: string): number[] {
   const list = value.split(',').map((v) => Number(v.trim()));
@@ -147,6 +162,7 @@ export function parseOptions(
       pgbenchSeconds: 15,
       pgbench: process.env.BENCH_PGBENCH ?? 'pgbench',
     },
+    chat: { users: 1000, channels: 100, rate: 1000, windowSeconds: 20 },
     serverCpuProfileDir: undefined,
     switchboardEnv: {},
   };
@@ -243,12 +259,27 @@ export function parseOptions(
         case 'pgbench-seconds':
           o.durable.pgbenchSeconds = int(value, 1, 600, key);
           break;
+        case 'chat-users':
+          o.chat.users = int(value, 1, 100_000, key);
+          break;
+        case 'chat-channels':
+          o.chat.channels = int(value, 1, 10_000, key);
+          break;
+        case 'chat-rate':
+          o.chat.rate = int(value, 1, 100_000, key);
+          break;
+        case 'chat-window':
+          o.chat.windowSeconds = int(value, 1, 600, key);
+          break;
         default:
           throw new Error(`unknown flag: --${key}`);
       }
     }
     if (o.durable.pgbenchThreads > o.durable.pgbenchClients) {
       throw new Error('--pgbench-threads cannot exceed --pgbench-clients (pgbench refuses it)');
+    }
+    if (o.chat.users % o.chat.channels !== 0) {
+      throw new Error('--chat-users must be a multiple of --chat-channels (equal channels)');
     }
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };

@@ -156,6 +156,88 @@ function durable(r: Row): string {
   ].join('\n');
 }
 
+/** (E): the fixed-rate window of team chat, its delivery accounting and setup. */
+function chat(r: Row): string {
+  const p = r.parameters;
+  const m = r.metrics;
+  const f = m.fixedRate as Obj;
+  const d = m.delivery as Obj;
+  const t = m.target as Obj;
+  const setup = m.setup as Obj;
+  const latency = (l: unknown) => {
+    const v = (l ?? {}) as Obj;
+    return `${cell(v.p50Ms)} / ${cell(v.p90Ms)} / ${cell(v.p99Ms)} / ${cell(v.maxMs)}`;
+  };
+  return [
+    `Team chat (${cell(p.nodes)} nodes, ${cell(p.users)} users in ${cell(p.channels)} channels of ` +
+      `${cell(p.membersPerChannel)}; ${cell(p.layout)}; ${cell(p.sendPath)}):`,
+    '',
+    table(
+      [
+        'rate /s',
+        'sent /s',
+        'committed /s',
+        'delivered messages /s',
+        'deliveries /s',
+        'send-to-receive p50 / p90 / p99 / max ms',
+        'send-to-ack p50 / p90 / p99 / max ms',
+        'server CPU %',
+        'server µs/message',
+        'PostgreSQL CPU %',
+        'PostgreSQL µs/message',
+        'Redis CPU %',
+        'load gen CPU %',
+        'run-queue wait % server / load gen',
+      ],
+      [
+        [
+          p.messagesPerSecond,
+          f.sentPerSecond,
+          f.committedPerSecond,
+          f.deliveredMessagesPerSecond,
+          f.deliveriesPerSecond,
+          latency(f.sendToReceive),
+          latency(f.sendToAck),
+          f.serverCpuPercent,
+          f.serverCpuUsPerMessage,
+          f.postgresCpuPercent,
+          f.postgresCpuUsPerMessage,
+          f.redisCpuPercent,
+          f.loadGeneratorCpuPercent,
+          wait(f),
+        ],
+      ],
+    ),
+    '',
+    table(
+      [
+        'messages sent',
+        'committed',
+        'deliveries',
+        'lost',
+        'duplicates',
+        'send errors',
+        'unexpected closes',
+        'setup: sign-ups /s, connect s, total s',
+        `send-to-receive p99 at ${cell(t.atMessagesPerSecond)}/s`,
+      ],
+      [
+        [
+          d.sent,
+          d.committed,
+          d.deliveries,
+          d.lost,
+          d.duplicates,
+          d.sendErrors,
+          m.unexpectedCloses,
+          `${cell(setup.registrationsPerSecond)}, ${cell(setup.connectSeconds)}, ${cell(setup.totalSeconds)}`,
+          `${cell(t.p99SendToReceiveMs)} ms at ${cell(p.messagesPerSecond)}/s (target ≤ ${cell(t.p99TargetMs)}: ${t.p99Met ? 'met' : 'not met'})`,
+        ],
+      ],
+    ),
+  ].join('\n');
+}
+
 export function report(lines: readonly string[]): string {
   const rows: Row[] = lines
     .map((l) => l.trim())
@@ -279,6 +361,7 @@ export function report(lines: readonly string[]): string {
     );
   }
   for (const r of rows.filter((row) => row.scenario === 'D-durable')) out.push('', durable(r));
+  for (const r of rows.filter((row) => row.scenario === 'E-chat')) out.push('', chat(r));
   const paths = new Set(
     rows
       .filter((r) => r.parameters.publishPath)

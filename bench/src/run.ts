@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { chat, CHAT_SERVER_ENV, CHAT_TARGETS } from './chat.js';
 import { DURABLE_TARGETS, durable } from './durable.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { openFileLimit } from './procs.js';
@@ -84,6 +85,19 @@ function summarize(results: Result[]): void {
           `commit-to-delivery p99 ${fmt(t.p99CommitToDeliveryMs)} ms (target ≤ ${DURABLE_TARGETS.p99Ms}); ` +
           `lost ${fmt(d.lost)}, duplicates ${fmt(d.duplicates)}`,
       );
+    } else if (r.scenario === 'E-chat') {
+      const f = m.fixedRate as Record<string, unknown>;
+      const lat = f.sendToReceive as Record<string, unknown>;
+      const d = m.delivery as Record<string, unknown>;
+      lines.push(
+        `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${fmt(p.users)} users, ${fmt(p.channels)} channels: ` +
+          `at ${fmt(p.messagesPerSecond)} msg/s sent ${fmt(f.sentPerSecond)}/s, committed ${fmt(f.committedPerSecond)}/s, ` +
+          `delivered ${fmt(f.deliveredMessagesPerSecond)} msg/s (${fmt(f.deliveriesPerSecond)} deliveries/s); ` +
+          `send-to-receive p50 ${fmt(lat.p50Ms)} / p99 ${fmt(lat.p99Ms)} / max ${fmt(lat.maxMs)} ms ` +
+          `(target p99 ≤ ${CHAT_TARGETS.p99Ms} at ${CHAT_TARGETS.atMessagesPerSecond}/s); ` +
+          `lost ${fmt(d.lost)}, duplicates ${fmt(d.duplicates)}, send errors ${fmt(d.sendErrors)}; ` +
+          `server ${fmt(f.serverCpuPercent)}%, PostgreSQL ${fmt(f.postgresCpuPercent)}%, load gen ${fmt(f.loadGeneratorCpuPercent)}%`,
+      );
     } else {
       lines.push(`${r.scenario} ${r.system}: ${JSON.stringify(r.metrics)}`);
     }
@@ -138,7 +152,12 @@ async function main(): Promise<void> {
   const o = parsed;
   const limit = openFileLimit();
   const needed =
-    Math.max(o.scenarios.includes('C') ? o.connections : 0, ...o.subscribers, o.rooms * 2) + 500;
+    Math.max(
+      o.scenarios.includes('C') ? o.connections : 0,
+      o.scenarios.includes('E') ? o.chat.users : 0,
+      ...o.subscribers,
+      o.rooms * 2,
+    ) + 500;
   if (limit.soft < needed) {
     console.error(
       `open-file limit is ${limit.soft} (hard ${limit.hard}) but this run needs about ${needed}: ` +
@@ -244,6 +263,33 @@ async function main(): Promise<void> {
             threads: o.durable.pgbenchThreads,
             seconds: o.durable.pgbenchSeconds,
           },
+        },
+      );
+    });
+  }
+  // Team chat is Switchboard's own application; the peers have none.
+  if (o.scenarios.includes('E') && o.systems.includes('switchboard')) {
+    await run(`E team chat switchboard ${o.chat.users} users ${o.chat.rate} msg/s`, () => {
+      if (o.database !== 'postgres') {
+        throw new Error('(E) measures chat on PostgreSQL: run it with --database=postgres');
+      }
+      const serverEnv = { ...CHAT_SERVER_ENV, ...o.switchboardEnv };
+      return chat(
+        switchboard({
+          adminDatabaseUrl: o.adminDatabaseUrl,
+          publish: 'broker',
+          ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+          serverEnv,
+        }),
+        ctx,
+        {
+          users: o.chat.users,
+          channels: o.chat.channels,
+          nodes: o.nodes,
+          rate: o.chat.rate,
+          warmupSeconds: o.warmup,
+          windowSeconds: o.chat.windowSeconds,
+          serverEnv,
         },
       );
     });
