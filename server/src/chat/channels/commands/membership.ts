@@ -186,13 +186,12 @@ export async function removeFromWorkspaceChannels(
     .from(channels)
     .where(eq(channels.workspaceId, workspaceId));
   // The channel rows first, in one order, as a single-channel write takes its channel's.
-  await tx
-    .select({ id: channels.id })
-    .from(channels)
-    .innerJoin(channelMembers, eq(channelMembers.channelId, channels.id))
-    .where(and(eq(channels.workspaceId, workspaceId), eq(channelMembers.userId, userId)))
-    .orderBy(asc(channels.id))
-    .for('update', { of: channels });
+  await tx.execute(sql`
+    select c.id from chat.channels c
+    join chat.channel_members m on m.channel_id = c.id and m.user_id = ${userId}
+    where c.workspace_id = ${workspaceId}
+    order by c.id
+    for update of c`);
   const deleted = await tx
     .delete(channelMembers)
     .where(and(eq(channelMembers.userId, userId), inArray(channelMembers.channelId, inWorkspace)))
