@@ -188,19 +188,24 @@ export async function pairConversation(
       return { kind: 'paired', accountId, pairedAt: now };
     }
 
+    // Locked alone: `FOR UPDATE OF` a schema-qualified table is refused by PostgreSQL, and the
+    // account row needs no lock.
     const [owned] = await tx
       .select({
         code: pairingCodes.code,
         accountId: pairingCodes.accountId,
         usedAt: pairingCodes.usedAt,
         expiresAt: pairingCodes.expiresAt,
-        disabledAt: accounts.disabledAt,
       })
       .from(pairingCodes)
-      .innerJoin(accounts, eq(accounts.id, pairingCodes.accountId))
       .where(eq(pairingCodes.code, code))
-      .for('update', { of: pairingCodes });
-    if (!owned || owned.disabledAt) return { kind: 'invalid_code' };
+      .for('update');
+    if (!owned) return { kind: 'invalid_code' };
+    const [owner] = await tx
+      .select({ disabledAt: accounts.disabledAt })
+      .from(accounts)
+      .where(eq(accounts.id, owned.accountId));
+    if (!owner || owner.disabledAt) return { kind: 'invalid_code' };
     if (owned.usedAt) return { kind: 'used_code' };
     if (owned.expiresAt <= now) return { kind: 'expired_code' };
     await tx
