@@ -6,49 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { skillPayload, type SkillPayloadOptions } from './skill-payload.js';
+
+export { skillPayload, type SkillPayloadOptions };
 
 export const INVALID_CALLBACK_MESSAGE = 'Invalid callback token. Check your callback token.';
 export const CALLBACK_VALIDITY_MS = 60_000;
-
-export interface SkillPayloadOptions {
-  utterance: string;
-  /** The channel-level user key (`plusfriendUserKey`). */
-  userKey?: string;
-  /** The bot-level user id (`user.id`); defaults to one derived from `userKey`. */
-  botUserKey?: string;
-  /** Open Builder bot id; the relay's `channelId`. */
-  botId?: string;
-  callbackUrl?: string;
-}
-
-/** A SkillPayload as Open Builder sends it for a fallback block with the skill attached. */
-export function skillPayload(options: SkillPayloadOptions): Record<string, unknown> {
-  const userKey = options.userKey ?? 'user-1';
-  const botId = options.botId ?? 'bot-1';
-  return {
-    intent: { id: 'fallback-block', name: '폴백 블록' },
-    userRequest: {
-      timezone: 'Asia/Seoul',
-      params: { ignoreMe: 'true' },
-      block: { id: 'fallback-block', name: '폴백 블록' },
-      utterance: options.utterance,
-      lang: 'ko',
-      user: {
-        id: options.botUserKey ?? `bot-user-${userKey}`,
-        type: 'botUserKey',
-        properties: { plusfriendUserKey: userKey, isFriend: true },
-      },
-      ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
-    },
-    bot: { id: botId, name: '테스트 봇' },
-    action: { id: 'skill-action', name: 'relay', params: {}, detailParams: {}, clientExtra: {} },
-    contexts: [],
-    flow: {
-      lastBlock: { id: 'fallback-block', name: '폴백 블록' },
-      trigger: { type: 'TEXT_INPUT' },
-    },
-  };
-}
 
 export interface WebhookAnswer {
   status: number;
