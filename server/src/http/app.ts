@@ -46,7 +46,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
         ? incoming
         : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    // `//health` too: a released agent plugin joins its base URL and paths with a double slash.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
 
   app.addHook('onRequest', (request, reply, done) => {

@@ -1,0 +1,63 @@
+// Marks inbound messages `delivered` once they were written to an agent stream. Writes come in
+// bursts (a replay, a fan-out), so ids gathered within a few milliseconds share one UPDATE, and
+// only `queued` rows change: an acked or expired message keeps its state.
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Logger } from '../../observability/index.js';
+import type { Database } from '../../store/index.js';
+import { inboundMessages } from '../schema.js';
+
+const GATHER_MS = 5;
+const MAX_IDS_PER_UPDATE = 1000;
+
+export class DeliveredMarker {
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  mark(messageId: string): void {
+    this.pending.add(messageId);
+    this.schedule();
+  }
+
+  /** Writes every pending mark now (shutdown, tests). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running) await this.running;
+    if (this.pending.size > 0) await this.run();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.running) return;
+    this.timer = setTimeout(() => void this.run(), GATHER_MS);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    this.timer = undefined;
+    const ids = [...this.pending].slice(0, MAX_IDS_PER_UPDATE);
+    for (const id of ids) this.pending.delete(id);
+    this.running = this.update(ids);
+    await this.running;
+    this.running = undefined;
+    if (this.pending.size > 0) this.schedule();
+  }
+
+  private async update(ids: readonly string[]): Promise<void> {
+    try {
+      await this.db
+        .update(inboundMessages)
+        .set({ status: 'delivered', deliveredAt: new Date(this.now()) })
+        .where(and(inArray(inboundMessages.id, [...ids]), eq(inboundMessages.status, 'queued')));
+    } catch (err) {
+      // The rows stay queued: the agent's next fresh connect or long-poll gets them again.
+      this.log.warn({ err, count: ids.length }, 'could not mark messages delivered');
+    }
+  }
+}

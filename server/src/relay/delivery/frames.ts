@@ -1,0 +1,64 @@
+// The bytes of the agent stream: `id:`, `event:` and one `data:` line per event, LF only (the
+// plugin splits on "\n\n" and keeps the last `data:` line). Each delivery is framed once per
+// node and shared by every stream that receives it.
+import type { OutgoingEvent } from '../../realtime/index.js';
+import { MESSAGE_EVENT } from '../events.js';
+import { SESSION_TOPIC_PREFIX } from '../topics.js';
+
+export const PING_FRAME = ': ping\n\n';
+
+/** Session-stream ids carry this prefix, so they are never taken for an account-topic seq. */
+export const SESSION_ID_PREFIX = 's';
+
+export interface PreparedEvent {
+  readonly type: string;
+  readonly frame: string;
+  /** The inbound message a `message` event carries. */
+  readonly messageId: string | undefined;
+}
+
+const prepared = new WeakMap<OutgoingEvent, PreparedEvent>();
+
+/** One SSE event; `data` must be one line of JSON. */
+export function sseFrame(type: string, data: string, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${type}\ndata: ${data}\n\n`;
+}
+
+/** The `id:` of an event of `topic` with `seq`. */
+export function streamEventId(topic: string, seq: number): string {
+  return topic.startsWith(SESSION_TOPIC_PREFIX) ? `${SESSION_ID_PREFIX}${seq}` : String(seq);
+}
+
+export function prepareEvent(event: OutgoingEvent): PreparedEvent {
+  let ready = prepared.get(event);
+  if (!ready) {
+    const type = event.type();
+    const id = event.seq === undefined ? undefined : streamEventId(event.topic, event.seq);
+    ready = {
+      type,
+      frame: sseFrame(type, event.data, id),
+      messageId: type === MESSAGE_EVENT ? messageIdOf(event.data) : undefined,
+    };
+    prepared.set(event, ready);
+  }
+  return ready;
+}
+
+function messageIdOf(data: string): string | undefined {
+  try {
+    const id = (JSON.parse(data) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The seq a `Last-Event-ID` names on an account stream (`"42"`), or on a session stream
+ * (`"s42"`); undefined for anything else, which starts the stream afresh.
+ */
+export function parseStreamId(value: unknown, session: boolean): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = (session ? /^s(\d{1,15})$/ : /^(\d{1,15})$/).exec(value.trim());
+  return match ? Number(match[1]) : undefined;
+}
