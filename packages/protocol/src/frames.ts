@@ -113,5 +113,63 @@ export interface ErrorFrame {
   message: string;
 }
 
+/** Positions as the server reports them: each topic with the seq the connection is now at. */
+export const serverPositionsSchema = z.record(z.string(), z.number().int().min(0));
+
+/**
+ * The reply to `auth`. On success, `positions` lists every topic subscribed at authentication
+ * (the user's own, `broadcast`, and modules' topics such as chat's channels); it is absent when
+ * the connection was authenticated already (a token refresh).
+ */
+export const authReplyFrame = z.discriminatedUnion('success', [
+  z.object({
+    op: z.literal('auth'),
+    id: frameId,
+    success: z.literal(true),
+    userId: z.string(),
+    positions: serverPositionsSchema.optional(),
+  }),
+  z.object({
+    op: z.literal('auth'),
+    id: frameId,
+    success: z.literal(false),
+    code: z.string(),
+    message: z.string(),
+  }),
+]);
+export type AuthReplyFrame = z.infer<typeof authReplyFrame>;
+
+/**
+ * First frame of a WebSocket authenticated in the handshake (header or `?token=`), and the SSE
+ * `connected` event after the initial replay: every topic the connection was subscribed to, with
+ * its position.
+ */
+export const connectedFrame = z.object({
+  op: z.literal('connected'),
+  userId: z.string(),
+  positions: serverPositionsSchema,
+  /** SSE only: the stream's topics (the keys of `positions`), kept for older clients. */
+  topics: z.array(z.string()).optional(),
+});
+export type ConnectedFrame = z.infer<typeof connectedFrame>;
+
+/**
+ * The server subscribed the connection to topics on its own (chat: a channel joined), with the
+ * position each starts from; sent before the event that caused it.
+ */
+export const subscribedFrame = z.object({
+  op: z.literal('subscribed'),
+  positions: serverPositionsSchema,
+});
+export type SubscribedFrame = z.infer<typeof subscribedFrame>;
+
+/** The server unsubscribed the connection from topics on its own (chat: a channel left). */
+export const unsubscribedFrame = z.object({
+  op: z.literal('unsubscribed'),
+  topics: z.array(z.string()),
+});
+export type UnsubscribedFrame = z.infer<typeof unsubscribedFrame>;
+
 /** Server ops a client may receive besides replies, which echo the request's op. */
-export type ServerOp = 'event' | 'resync_required' | 'error' | 'pong';
+export type ServerOp =
+  'event' | 'resync_required' | 'error' | 'pong' | 'connected' | 'subscribed' | 'unsubscribed';

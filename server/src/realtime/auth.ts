@@ -18,7 +18,20 @@ export interface Identity {
   expiresAt?: number;
   /** Topics the token grants beyond the module policies (claim `topics`). */
   grant?: TopicGrant;
+  /** The token's `iss`, when it has one. */
+  issuer?: string;
+  /**
+   * Signed by an external identity provider (`JWT_PUBLIC_KEY` or `JWT_JWKS_URL`) rather than
+   * with our own secret: its subject is that provider's, not one of ours.
+   */
+  external?: boolean;
 }
+
+/**
+ * Turns a verified token's identity into the user the platform knows it as (chat maps an
+ * external provider's subject to its own account). May refuse it by throwing an `AuthError`.
+ */
+export type IdentityResolver = (identity: Identity) => Promise<Identity>;
 
 export class AuthError extends Error {
   constructor(
@@ -81,11 +94,13 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
     ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
   };
 
-  function identityOf(payload: JWTPayload): Identity {
+  function identityOf(payload: JWTPayload, external: boolean): Identity {
     if (typeof payload.sub !== 'string' || payload.sub === '') {
       throw new AuthError('invalid', 'token has no subject (sub)');
     }
     const identity: Identity = { userId: payload.sub };
+    if (external) identity.external = true;
+    if (typeof payload.iss === 'string') identity.issuer = payload.iss;
     if (payload.exp !== undefined) identity.expiresAt = payload.exp;
     const topics = (payload as { topics?: unknown }).topics;
     if (Array.isArray(topics) && topics.every((t) => typeof t === 'string')) {
@@ -110,6 +125,7 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
         if (header.alg === 'HS256') {
           return identityOf(
             (await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload,
+            false,
           );
         }
         if (!external)
@@ -117,13 +133,28 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
             'invalid',
             `tokens signed with ${header.alg ?? 'no algorithm'} are not accepted`,
           );
-        return identityOf(await external(token, claims));
+        return identityOf(await external(token, claims), true);
       } catch (err) {
         if (err instanceof AuthError) throw err;
         if (err instanceof joseErrors.JWTExpired) throw new AuthError('expired', 'token expired');
         if (err instanceof SyntaxError) throw new AuthError('invalid', 'token is malformed');
         throw new AuthError('invalid', `token rejected: ${(err as Error).message}`);
       }
+    },
+  };
+}
+
+/** The authenticator with a module's resolver applied after verification, once one is set. */
+export function resolvingAuthenticator(
+  auth: Authenticator,
+  resolver: () => IdentityResolver | undefined,
+): Authenticator {
+  return {
+    devMode: auth.devMode,
+    async verify(token) {
+      const identity = await auth.verify(token);
+      const resolve = resolver();
+      return resolve ? resolve(identity) : identity;
     },
   };
 }

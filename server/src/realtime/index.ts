@@ -4,7 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Broker } from '../broker/index.js';
 import type { Config } from '../config/index.js';
 import { componentLogger, type Logger, type Metrics, type Tracer } from '../observability/index.js';
-import { createAuthenticator, type Authenticator } from './auth.js';
+import {
+  createAuthenticator,
+  resolvingAuthenticator,
+  type Authenticator,
+  type IdentityResolver,
+} from './auth.js';
 import { Hub, type DefaultTopicsProvider } from './hub.js';
 import { instrumentRealtime } from './instrument.js';
 import { handshakeClientIp, limitsFromConfig } from './limits.js';
@@ -18,7 +23,7 @@ import { TopicPolicies } from './topics.js';
 import { attachWebSocketTransport } from './ws-transport.js';
 
 export { AuthError, createAuthenticator } from './auth.js';
-export type { Authenticator, Identity } from './auth.js';
+export type { Authenticator, Identity, IdentityResolver } from './auth.js';
 export type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
 export { encodeEvent } from './event-encoding.js';
 export { DurableTopicError, Hub } from './hub.js';
@@ -55,6 +60,7 @@ export { WS_PATHS } from './ws-transport.js';
 
 export interface Realtime {
   readonly hub: Hub;
+  /** Verifies tokens only; the transports also apply the identity resolver (`useIdentityResolver`). */
   readonly auth: Authenticator;
   readonly policies: TopicPolicies;
   readonly ops: OpRegistry;
@@ -69,6 +75,12 @@ export interface Realtime {
    * authenticates (chat: the user's channels); the auth reply gives their positions.
    */
   readonly useDefaultTopics: (provider: DefaultTopicsProvider) => void;
+  /**
+   * Maps every identity a client authenticates with (WebSocket, SSE, presence queries) before
+   * the hub sees it, so a connection is keyed by the module's user id (chat: an external
+   * provider's subject becomes the chat account's id). One resolver.
+   */
+  readonly useIdentityResolver: (resolver: IdentityResolver) => void;
 }
 
 export interface RealtimeOptions {
@@ -92,6 +104,8 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
   if (auth.devMode) {
     logger.warn('dev-mode authentication: any token is taken as the user id (never in production)');
   }
+  let identityResolver: IdentityResolver | undefined;
+  const clientAuth = resolvingAuthenticator(auth, () => identityResolver);
   const hub = new Hub({
     broker,
     logger: logger.child({ part: 'hub' }),
@@ -114,7 +128,7 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
     const common = {
       app,
       hub,
-      auth,
+      auth: clientAuth,
       policies,
       maxBufferBytes: config.REALTIME_MAX_BUFFER_BYTES,
       pingIntervalMs: config.REALTIME_PING_INTERVAL_SECONDS * 1000,
@@ -152,7 +166,7 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
   const { presence, nodes, useOperatorAuth } = await createPresenceModule({
     app,
     hub,
-    auth,
+    auth: clientAuth,
     ops,
     config,
     logger,
@@ -167,5 +181,9 @@ export async function createRealtime(options: RealtimeOptions): Promise<Realtime
     nodes,
     useOperatorAuth,
     useDefaultTopics: (provider) => hub.useDefaultTopics(provider),
+    useIdentityResolver: (resolver) => {
+      if (identityResolver) throw new Error('an identity resolver is set already');
+      identityResolver = resolver;
+    },
   };
 }

@@ -94,8 +94,8 @@ export function registerPresenceRoutes(options: PresenceRoutesOptions): void {
     if (!token)
       throw new AppError('unauthorized', 'Send the access token as Authorization: Bearer');
     await auth.verify(token).catch((err: unknown) => {
-      const expired = err instanceof AuthError && err.reason === 'expired';
-      throw new AppError(expired ? 'token_expired' : 'unauthorized', (err as Error).message);
+      if (!(err instanceof AuthError)) throw err;
+      throw new AppError(err.reason === 'expired' ? 'token_expired' : 'unauthorized', err.message);
     });
     const parsed = userIdsQuery.safeParse(request.query);
     if (!parsed.success) {

@@ -1,6 +1,7 @@
-// Server-Sent Events at GET /api/v1/events/stream: the authenticated user's own topic (plus the
-// broadcast topic and any `?topics=` it may read), `id:` cursors that resume through the
-// browser's Last-Event-ID, `: ping` comments and a `retry:` hint.
+// Server-Sent Events at GET /api/v1/events/stream: the topics a WebSocket gets at authentication
+// (the user's own, broadcast, and the modules' defaults such as chat's channels) plus any
+// `?topics=` it may read, `id:` cursors over all of them that resume through the browser's
+// Last-Event-ID, `: ping` comments and a `retry:` hint.
 import {
   decodeCursor,
   encodeCursor,
@@ -8,6 +9,7 @@ import {
   SSE_RETRY_MS,
   sseEvent,
   topicSchema,
+  type ConnectedFrame,
 } from '@switchboard/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../http/index.js';
@@ -71,8 +73,9 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
         'Send the access token as Authorization: Bearer or ?token=',
       );
     const identity = await auth.verify(token).catch((err: unknown) => {
-      const expired = err instanceof AuthError && err.reason === 'expired';
-      throw new AppError(expired ? 'token_expired' : 'unauthorized', (err as Error).message);
+      // Anything but a refused token (the database resolving its user) goes to the error handler.
+      if (!(err instanceof AuthError)) throw err;
+      throw new AppError(err.reason === 'expired' ? 'token_expired' : 'unauthorized', err.message);
     });
 
     const query = request.query as Record<string, unknown>;
@@ -88,18 +91,18 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
         throw new AppError('forbidden', `not allowed to subscribe to ${topic}`);
       }
     }
-    const topics = [...new Set([...hub.defaultTopics(identity.userId), ...extra])];
 
     const lastEventId =
       (request.headers['last-event-id'] as string | undefined) ??
       (typeof query.lastEventId === 'string' ? query.lastEventId : undefined);
+    // Positions only count for topics the stream subscribes (the hub ignores the others).
     let positions = new Map<string, number>();
     if (lastEventId) {
       const decoded = decodeCursor(lastEventId);
       if (!decoded) {
         throw new AppError('invalid_request', 'Last-Event-ID is not a cursor this server issued');
       }
-      positions = new Map([...decoded].filter(([topic]) => topics.includes(topic)));
+      positions = decoded;
     }
 
     // Nothing is awaited from here until the hub registers the connection, so this is exact.
@@ -137,7 +140,12 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
       sendFrame(frame) {
         if (raw.writableLength > options.maxBufferBytes) return false;
         const op = typeof frame.op === 'string' ? frame.op : 'message';
-        raw.write(sseEvent(op, JSON.stringify(frame)));
+        // A change of topics moves the cursor too: a reconnect right after it resumes the new set.
+        const id =
+          op === 'subscribed' || op === 'unsubscribed'
+            ? encodeCursor(connection?.positions ?? new Map())
+            : undefined;
+        raw.write(sseEvent(op, JSON.stringify(frame), id));
         return true;
       },
       bufferedBytes: () => raw.writableLength,
@@ -160,14 +168,22 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
       if (connection) hub.removeConnection(connection);
     };
     raw.on('close', cleanup);
-    await hub.subscribe(connection, topics, positions);
+    // The same topics a WebSocket gets at authentication (modules add theirs: chat's channels),
+    // then the requested ones; a module may change them later (`subscribed` / `unsubscribed`).
+    const subscribed = await hub.subscribeDefaults(connection, positions);
+    const requested = extra.filter((topic) => !connection?.topics.has(topic));
+    if (requested.length > 0 && !connection.closed) {
+      Object.assign(subscribed, await hub.subscribe(connection, requested, positions));
+    }
     if (!connection.closed) {
+      const connected: ConnectedFrame = {
+        op: 'connected',
+        userId: identity.userId,
+        positions: subscribed,
+        topics: Object.keys(subscribed),
+      };
       raw.write(
-        sseEvent(
-          'connected',
-          JSON.stringify({ op: 'connected', userId: identity.userId, topics }),
-          encodeCursor(connection.positions),
-        ),
+        sseEvent('connected', JSON.stringify(connected), encodeCursor(connection.positions)),
       );
     }
   });

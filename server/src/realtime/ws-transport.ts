@@ -9,6 +9,7 @@ import {
   errorCatalogue,
   MAX_FRAME_BYTES,
   type CloseCodeName,
+  type ConnectedFrame,
   type ErrorCode,
 } from '@switchboard/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -97,6 +98,7 @@ const statusText: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   429: 'Too Many Requests',
+  500: 'Internal Server Error',
 };
 
 /** Ops counted under their own label; anything else is `other`, so clients cannot add series. */
@@ -252,12 +254,24 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       try {
         identity = await auth.verify(core.data.token);
       } catch (err) {
-        const expired = err instanceof AuthError && err.reason === 'expired';
+        if (!(err instanceof AuthError)) {
+          // The token may be fine: resolving its user failed (the database); try again later.
+          logger.error({ err }, 'resolving the identity of an auth frame failed');
+          reply(socket, {
+            ...base,
+            success: false,
+            code: 'internal_error',
+            message: 'could not authenticate now; reconnect',
+          });
+          if (!state.connection) close(socket, 'internal_error');
+          return;
+        }
+        const expired = err.reason === 'expired';
         reply(socket, {
           ...base,
           success: false,
           code: expired ? 'token_expired' : 'unauthorized',
-          message: err instanceof Error ? err.message : 'authentication failed',
+          message: err.message,
         });
         if (!state.connection) close(socket, expired ? 'token_expired' : 'unauthorized');
         return;
@@ -394,7 +408,14 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
         .then(async () => {
           const positions = await authenticate(socket, state, identity, ip);
           // No auth reply on this path: this frame tells the client what it is subscribed to.
-          if (positions) reply(socket, { op: 'connected', userId: identity.userId, positions });
+          if (positions) {
+            const connected: ConnectedFrame = {
+              op: 'connected',
+              userId: identity.userId,
+              positions,
+            };
+            reply(socket, connected);
+          }
         })
         .catch((err: unknown) => {
           logger.error({ err }, 'subscribing a new connection failed');
@@ -448,12 +469,16 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       return;
     }
     auth.verify(token).then(proceed, (err: unknown) => {
-      const expired = err instanceof AuthError && err.reason === 'expired';
+      if (!(err instanceof AuthError)) {
+        logger.error({ err }, 'resolving the identity of a handshake failed');
+        rejectHandshake(socket, 500, 'internal_error', errorCatalogue.internal_error.message);
+        return;
+      }
       rejectHandshake(
         socket,
         401,
-        expired ? 'token_expired' : 'unauthorized',
-        err instanceof Error ? err.message : 'authentication failed',
+        err.reason === 'expired' ? 'token_expired' : 'unauthorized',
+        err.message,
       );
     });
   };

@@ -1,14 +1,14 @@
 // Who is calling a chat route: the access token is verified by the realtime core's authenticator
 // (our own HS256 tokens, or an external identity provider's RS256/ES256/JWKS tokens), then
-// resolved to a chat account. An external identity's first call creates its account.
-import { randomBytes } from 'node:crypto';
+// resolved to a chat account. An external identity's first contact creates its account (the
+// realtime connections resolve it the same way, see realtime/identities.ts).
 import type { FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { AppError } from '../../http/index.js';
-import { AuthError } from '../../realtime/index.js';
+import { AuthError, type Identity } from '../../realtime/index.js';
+import { accountOfExternalIdentity } from '../accounts/commands/external-identity.js';
 import type { ChatContext } from '../context.js';
-import { uniqueViolation } from '../db-errors.js';
-import { isUuid, newId } from '../ids.js';
+import { isUuid } from '../ids.js';
 import { users } from '../schema.js';
 
 export interface ChatUser {
@@ -28,9 +28,9 @@ function bearer(request: FastifyRequest): string {
 
 export function createAuthenticate(ctx: ChatContext): Authenticate {
   return async (request) => {
-    let subject: string;
+    let identity: Identity;
     try {
-      subject = (await ctx.realtime.auth.verify(bearer(request))).userId;
+      identity = await ctx.realtime.auth.verify(bearer(request));
     } catch (err) {
       if (err instanceof AuthError) {
         throw new AppError(
@@ -40,51 +40,20 @@ export function createAuthenticate(ctx: ChatContext): Authenticate {
       }
       throw err;
     }
-    if (isUuid(subject)) {
-      const [row] = await ctx.db
-        .select({ id: users.id, username: users.username, deactivatedAt: users.deactivatedAt })
-        .from(users)
-        .where(eq(users.id, subject));
-      if (row) {
-        if (row.deactivatedAt) throw new AppError('unauthorized', 'This account is deactivated.');
-        return { id: row.id, username: row.username };
-      }
+    if (identity.external) {
+      const account = await accountOfExternalIdentity(ctx, identity);
+      if (account.deactivated) throw new AppError('unauthorized', 'This account is deactivated.');
+      return { id: account.id, username: account.username };
     }
-    return resolveExternal(ctx, subject);
+    // Our own tokens name the account itself.
+    const [row] = isUuid(identity.userId)
+      ? await ctx.db
+          .select({ id: users.id, username: users.username, deactivatedAt: users.deactivatedAt })
+          .from(users)
+          .where(eq(users.id, identity.userId))
+      : [];
+    if (!row) throw new AppError('unauthorized', 'The access token names no chat account.');
+    if (row.deactivatedAt) throw new AppError('unauthorized', 'This account is deactivated.');
+    return { id: row.id, username: row.username };
   };
-}
-
-/** The account of an externally issued identity, created on its first call. */
-async function resolveExternal(ctx: ChatContext, subject: string): Promise<ChatUser> {
-  const [existing] = await ctx.db
-    .select({ id: users.id, username: users.username, deactivatedAt: users.deactivatedAt })
-    .from(users)
-    .where(eq(users.externalSubject, subject));
-  if (existing) {
-    if (existing.deactivatedAt) throw new AppError('unauthorized', 'This account is deactivated.');
-    return { id: existing.id, username: existing.username };
-  }
-  const base =
-    subject
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]/g, '')
-      .slice(0, 24) || 'user';
-  const username = `${/^[a-z0-9]/.test(base) ? base : `u${base}`}-${randomBytes(3).toString('hex')}`;
-  try {
-    const [row] = await ctx.db
-      .insert(users)
-      .values({
-        id: newId(),
-        username,
-        displayName: subject.slice(0, 80),
-        externalSubject: subject,
-      })
-      .returning({ id: users.id, username: users.username });
-    ctx.logger.info({ user: row!.id }, 'created the account of an external identity');
-    return row!;
-  } catch (err) {
-    // Two first calls at once: the other one created it.
-    if (uniqueViolation(err) === 'users_external_subject_key') return resolveExternal(ctx, subject);
-    throw err;
-  }
 }

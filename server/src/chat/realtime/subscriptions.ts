@@ -1,8 +1,9 @@
 // Which chat topics a connection follows without asking: at authentication, the user's own chat
 // topic and every channel they are a member of (its events and its typing); afterwards, channels
-// they join or leave, on every node where they are connected. The `channel.joined|left` event on
+// they join or leave, on every node where they are connected, over WebSocket and SSE alike. The `channel.joined|left` event on
 // the user's topic is what each node reacts to (docs/decisions.md), and the client sees it only
 // once its connection's subscriptions already changed.
+import type { SubscribedFrame, UnsubscribedFrame } from '@switchboard/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Connection, ReactedEvent } from '../../realtime/index.js';
 import type { ChatContext } from '../context.js';
@@ -64,13 +65,17 @@ export function registerChatSubscriptions(ctx: ChatContext, chatUserOf: ChatUser
       if (await isMember(ctx, userId, channelId)) {
         const fresh = topics.filter((topic) => !connection.topics.has(topic));
         if (fresh.length === 0) return;
-        const positions = await hub.subscribe(connection, fresh);
-        connection.sink.sendFrame({ op: 'subscribed', positions });
+        const subscribed: SubscribedFrame = {
+          op: 'subscribed',
+          positions: await hub.subscribe(connection, fresh),
+        };
+        connection.sink.sendFrame(subscribed);
       } else {
         const subscribed = topics.filter((topic) => connection.topics.has(topic));
         if (subscribed.length === 0) return;
         hub.unsubscribe(connection, subscribed);
-        connection.sink.sendFrame({ op: 'unsubscribed', topics: subscribed });
+        const unsubscribed: UnsubscribedFrame = { op: 'unsubscribed', topics: subscribed };
+        connection.sink.sendFrame(unsubscribed);
       }
     },
   );
