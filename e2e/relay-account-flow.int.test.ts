@@ -8,10 +8,10 @@ import type { TestServer } from '../server/src/test-support/server.js';
 import { target } from '../server/src/test-support/services.js';
 import {
   createAccount,
-  messageState,
   missingRoutes,
   REPLIES,
   startRelayServer,
+  untilMessageStates,
 } from './support/relay.js';
 
 const ROUTES = [
@@ -86,8 +86,7 @@ describe(`relay: account token flow over /v1 (${target})`, () => {
     const ack = await agent.request('POST', 'v1/messages/ack', { messageIds: [m2!.id] });
     expect(ack.status).toBe(200);
     expect(ack.body).toMatchObject({ acknowledged: 1, requested: 1 });
-    expect(await messageState(relay, m1!.id)).toBe('acked');
-    expect(await messageState(relay, m2!.id)).toBe('acked');
+    await untilMessageStates(relay, [m1!.id, m2!.id], 'acked');
     expect(kakao.callbacksFor(second.callbackUrl!)).toEqual([]);
 
     const list = await agent.request('GET', 'v1/pairing/list');
@@ -106,7 +105,6 @@ describe(`relay: account token flow over /v1 (${target})`, () => {
     });
     expect(unpair.status).toBe(200);
     expect(unpair.body).toMatchObject({ success: true });
-    await agent.nextEvent('pairing_expired');
     const empty = await agent.request('GET', 'v1/pairing/list');
     expect(empty.body).toMatchObject({ conversations: [], total: 0 });
 

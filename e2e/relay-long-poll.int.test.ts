@@ -8,11 +8,11 @@ import type { TestServer } from '../server/src/test-support/server.js';
 import { target } from '../server/src/test-support/services.js';
 import {
   createAccount,
-  messageState,
   missingRoutes,
   pairConversation,
   REPLIES,
   startRelayServer,
+  untilMessageState,
 } from './support/relay.js';
 
 const ROUTES = [
@@ -75,7 +75,7 @@ describe(`relay: long-poll flow (${target})`, () => {
     // Woken by the message, not by the end of the wait.
     expect(waited).toBeLessThan((WAIT_SECONDS * 1000) / 2);
     const id = String(message.id);
-    expect(await messageState(relay, id)).toBe('delivered');
+    await untilMessageState(relay, id, 'delivered');
 
     const again = await agent.request('GET', 'openclaw/messages?wait=0');
     expect((again.body as { messages: unknown[] }).messages).toEqual([]);
@@ -84,6 +84,6 @@ describe(`relay: long-poll flow (${target})`, () => {
     const replied = (await agent.reply(id, response)) as Record<string, unknown>;
     expect(replied.success).toBe(true);
     expect((await kakao.callbackOn(sent.callbackUrl!)).body).toEqual(response);
-    expect(await messageState(relay, id)).toBe('acked');
+    await untilMessageState(relay, id, 'acked');
   });
 });

@@ -6,7 +6,7 @@ import { FakeKakao } from '../server/src/relay/test-support/fake-kakao.js';
 import { PluginClient, RelayHttpError } from '../server/src/relay/test-support/plugin-client.js';
 import type { TestServer } from '../server/src/test-support/server.js';
 import { target } from '../server/src/test-support/services.js';
-import { messageState, missingRoutes, REPLIES, startRelayServer } from './support/relay.js';
+import { missingRoutes, REPLIES, startRelayServer, untilMessageState } from './support/relay.js';
 
 const ROUTES = [
   'POST /kakao-talkchannel/webhook',
@@ -91,7 +91,7 @@ describe(`relay: plugin session flow (${target})`, () => {
     expect(message.normalized).toEqual({ userId: 'alice', text: '안녕하세요', channelId: 'bot-1' });
     expect(message.kakaoPayload.userRequest.utterance).toBe('안녕하세요');
     expect(message).not.toHaveProperty('callbackUrl');
-    expect(await messageState(server.server.relay.context, message.id)).toBe('delivered');
+    await untilMessageState(server.server.relay.context, message.id, 'delivered');
 
     const response = {
       version: '2.0',
@@ -109,7 +109,7 @@ describe(`relay: plugin session flow (${target})`, () => {
     expect(second).toBeInstanceOf(RelayHttpError);
     expect((second as RelayHttpError).status).toBe(409);
     expect(kakao.callbacksFor(hello.callbackUrl!)).toHaveLength(1);
-    expect(await messageState(server.server.relay.context, message.id)).toBe('acked');
+    await untilMessageState(server.server.relay.context, message.id, 'acked');
 
     const status = await kakao.send({ utterance: '/status', userKey: 'alice', botId: 'bot-1' });
     expect(FakeKakao.textOf(status.body)).toMatch(/^✅ 연결됨\n\n/);

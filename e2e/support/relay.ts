@@ -8,6 +8,7 @@ import { accounts, inboundMessages } from '../../server/src/relay/schema.js';
 import { hashToken, newToken } from '../../server/src/relay/tokens.js';
 import { startServer, type RunningServer } from '../../server/src/main.js';
 import { startTestServer, type TestServer } from '../../server/src/test-support/server.js';
+import { waitFor } from '../../server/src/test-support/processes.js';
 import { makeTempDir, testLogger } from '../../server/src/test-support/services.js';
 import type { FakeKakao } from '../../server/src/relay/test-support/fake-kakao.js';
 
@@ -153,4 +154,41 @@ export async function messageState(relay: RelayContext, id: string): Promise<str
     .from(inboundMessages)
     .where(eq(inboundMessages.id, id));
   return row?.status;
+}
+
+/**
+ * Resolves once message `id` is in `state`: the relay marks deliveries after the write, so a
+ * message can reach the agent a moment before its row says so.
+ */
+export async function untilMessageState(
+  relay: RelayContext,
+  id: string,
+  state: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitFor(
+    `message ${id} to be ${state}`,
+    async () => ((await messageState(relay, id)) === state ? true : undefined),
+    { timeoutMs, intervalMs: 25 },
+  );
+}
+
+/** Like `untilMessageState` for many messages at once. */
+export async function untilMessageStates(
+  relay: RelayContext,
+  ids: readonly string[],
+  state: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  let last = new Map<string, string>();
+  await waitFor(
+    `${ids.length} messages to be ${state}`,
+    async () => {
+      last = await messageStates(relay, ids);
+      const behind = ids.filter((id) => last.get(id) !== state);
+      if (behind.length === 0) return true;
+      throw new Error(`${behind.length} not ${state}, e.g. ${behind[0]}: ${last.get(behind[0]!)}`);
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
 }
