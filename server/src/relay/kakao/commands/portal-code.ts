@@ -33,12 +33,13 @@ export async function portalCodeCommand(
 }
 
 async function storeAccessCode(ctx: RelayContext, conversationKey: string): Promise<string> {
-  const expiresAt = new Date(ctx.now() + PORTAL_CODE_VALID_MINUTES * 60_000);
+  const createdAt = new Date(ctx.now());
+  const expiresAt = new Date(createdAt.getTime() + PORTAL_CODE_VALID_MINUTES * 60_000);
   for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
     const code = newCode();
     const inserted = await ctx.db
       .insert(portalAccessCodes)
-      .values({ code, conversationKey, expiresAt, createdAt: new Date(ctx.now()) })
+      .values({ code, conversationKey, expiresAt, createdAt })
       .onConflictDoNothing()
       .returning({ code: portalAccessCodes.code });
     if (inserted.length === 1) return code;
