@@ -49,7 +49,10 @@ export function registerConsolePages(
       scope.setNotFoundHandler((request, reply) => {
         const path = request.url.split('?')[0] ?? '';
         const isApi = path === apiPrefix || path.startsWith(`${apiPrefix}/`);
-        if (isApi || (request.method !== 'GET' && request.method !== 'HEAD')) {
+        // A missing file (`/admin/assets/app.js`) is a 404, not a page the browser would try
+        // to run as a script; extension-less paths are the app's own routes.
+        const isFile = /\.[A-Za-z0-9]+$/.test(path);
+        if (isApi || isFile || (request.method !== 'GET' && request.method !== 'HEAD')) {
           return reply
             .status(404)
             .send(errorBody('not_found', `No route for ${request.method} ${path}`));
