@@ -3,7 +3,7 @@
 import type { HistoryPage } from '../broker/index.js';
 import { encodeEvent, type HistorySource } from '../realtime/index.js';
 import type { Executor } from '../store/index.js';
-import { readTopic } from './outbox-queries.js';
+import { readTopic, readTopicHeads } from './outbox-queries.js';
 
 /** The wire form of an outbox event: its payload with `type` first, as every consumer sees it. */
 export function encodeOutboxEvent(type: string, payload: Record<string, unknown>): string {
@@ -24,6 +24,12 @@ export class DurableTopics implements HistorySource {
   owns(topic: string): boolean {
     for (const prefix of this.prefixes) if (topic.startsWith(prefix)) return true;
     return false;
+  }
+
+  /** Every topic's seq row in one statement; a topic without events yet is at 0. */
+  async heads(topics: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const found = await readTopicHeads(this.db, topics);
+    return new Map(topics.map((topic) => [topic, found.get(topic) ?? 0]));
   }
 
   async read(topic: string, afterSeq: number, limit: number): Promise<HistoryPage> {

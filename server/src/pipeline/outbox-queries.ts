@@ -177,6 +177,24 @@ export async function readTopic(
   };
 }
 
+/** The last seq of each of `topics` that has had an event (topics without one are missing). */
+export async function readTopicHeads(
+  executor: Executor,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  if (topics.length === 0) return new Map();
+  const result = await executor.execute(
+    sql`select topic, last_seq::text as last_seq from core.topic_seqs
+        where topic in (${sql.join(
+          topics.map((topic) => sql`${topic}`),
+          sql`, `,
+        )})`,
+  );
+  return new Map(
+    rowsOf<{ topic: string; last_seq: string }>(result).map((r) => [r.topic, Number(r.last_seq)]),
+  );
+}
+
 export interface OutboxStats {
   /** Events not yet done by every consumer, dead letters excluded. */
   readonly pending: number;

@@ -69,6 +69,11 @@ interface RegisteredReaction {
 export interface HistorySource {
   owns(topic: string): boolean;
   read(topic: string, afterSeq: number, limit: number): Promise<HistoryPage>;
+  /**
+   * The current seq of each topic (0 before any event), in one read: the start positions of a
+   * connection subscribing to many of them at once (a chat user's channels at connect).
+   */
+  heads?(topics: readonly string[]): Promise<ReadonlyMap<string, number>>;
 }
 
 /** A durable topic was published to directly; its events must go through the outbox. */
@@ -245,13 +250,14 @@ export class Hub {
       this.attach(connection, topic);
     }
     await Promise.all(fresh.map((t) => this.topics.get(t)?.ready ?? Promise.resolve()));
+    const heads = await this.readHeads(fresh.filter((topic) => !positions.has(topic)));
     const result: Record<string, number> = {};
     await Promise.all(
       topics.map(async (topic) => {
         if (connection.closed || !connection.topics.has(topic)) return;
         const from = positions.get(topic);
         if (fresh.includes(topic)) {
-          await this.startTopic(connection, topic, from);
+          await this.startTopic(connection, topic, from, heads.get(topic));
         } else if (from !== undefined) {
           await this.catchUp(connection, topic, from, false, true);
         }
@@ -409,17 +415,44 @@ export class Hub {
     }
   }
 
-  private async startTopic(connection: Connection, topic: string, from?: number): Promise<void> {
+  /**
+   * The heads of the topics whose history source reads many at once, one read per source; the
+   * others are left out (each reads its own). A failed batch is left out too, to be read alone.
+   */
+  private async readHeads(topics: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const heads = new Map<string, number>();
+    await Promise.all(
+      this.historySources.map(async (source) => {
+        const owned = topics.filter((topic) => source.owns(topic));
+        if (!source.heads || owned.length < 2) return;
+        try {
+          for (const [topic, seq] of await source.heads(owned)) heads.set(topic, seq);
+        } catch (err) {
+          this.log.warn({ err, topics: owned.length }, 'could not read topic heads together');
+        }
+      }),
+    );
+    return heads;
+  }
+
+  private async startTopic(
+    connection: Connection,
+    topic: string,
+    from?: number,
+    head?: number,
+  ): Promise<void> {
     if (from !== undefined) {
       await this.catchUp(connection, topic, from, true);
       return;
     }
     // Live from now: the current head is the start position, so nothing after it can be missed.
-    let latest = 0;
-    try {
-      latest = (await this.readHistory(topic, Number.MAX_SAFE_INTEGER, 1)).latestSeq;
-    } catch (err) {
-      this.log.warn({ err, topic }, 'could not read the topic head; starting from live events');
+    let latest = head ?? 0;
+    if (head === undefined) {
+      try {
+        latest = (await this.readHistory(topic, Number.MAX_SAFE_INTEGER, 1)).latestSeq;
+      } catch (err) {
+        this.log.warn({ err, topic }, 'could not read the topic head; starting from live events');
+      }
     }
     const queued = connection.catchingUp.get(topic) ?? [];
     connection.catchingUp.delete(topic);
