@@ -42,6 +42,8 @@ COPY --from=build /app/server/package.json ./server/package.json
 COPY --from=build /app/server/bin ./server/bin
 COPY --from=build /app/server/dist ./server/dist
 COPY --from=build /app/server/migrations ./server/migrations
+# The relay console's placeholder pages (RELAY_STATIC_DIR replaces them with real builds).
+COPY --from=build /app/server/static ./server/static
 COPY --from=build /app/config ./config
 RUN mkdir -p /app/data && chown node:node /app/data
 

@@ -185,7 +185,7 @@ describe('Dockerfile', () => {
       dependencies: Record<string, string>;
     };
     const needed = ['package.json', 'node_modules', 'config'].concat(
-      ['package.json', 'bin', 'dist', 'migrations'].map((p) => `server/${p}`),
+      ['package.json', 'bin', 'dist', 'migrations', 'static'].map((p) => `server/${p}`),
     );
     for (const dependency of Object.keys(serverManifest.dependencies)) {
       if (!dependency.startsWith('@switchboard/')) continue;
