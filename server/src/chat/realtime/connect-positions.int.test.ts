@@ -73,7 +73,7 @@ describe(`chat connect positions (${target})`, () => {
     batched.mockRestore();
     reads.mockRestore();
 
-    const sent = [];
+    const sent: Array<{ id: string; seq: number }> = [];
     for (const channelId of channelIds) sent.push(await postMessage(t.server, channelId, bob.id));
     for (const [i, topic] of channelTopics.entries()) {
       await socket.next((f) => f.topic === topic && f.seq === sent[i]!.seq);
