@@ -243,6 +243,7 @@ export async function relay(
     sender.startSampling();
     const from = snapshot(cluster, receiver);
     const sentBefore = pacer.sent();
+    const okBefore = sender.ok;
     await delay(o.windowSeconds * 1000);
     const to = snapshot(cluster, receiver);
     const sentInWindow = pacer.sent() - sentBefore;
@@ -250,7 +251,10 @@ export async function relay(
     const delivery = latencyOf(Float64Array.from(sampling).sort());
     sampling = undefined;
     pacer.stop();
-    const drained = await until(() => sender.inFlight === 0 && tally.complete(), DRAIN_MS);
+    const answeredInWindow = sender.ok - okBefore;
+    // Every webhook answered first (a backlog drains at the server's pace), then every delivery.
+    const answered = await until(() => sender.inFlight === 0, DRAIN_MS * 4);
+    const drained = answered && (await until(() => tally.complete(), DRAIN_MS));
     const statuses = Object.fromEntries(
       psql(databaseUrl, 'select status, count(*) from relay.inbound_messages group by status')
         .split('\n')
@@ -284,14 +288,16 @@ export async function relay(
           ...window,
           webhooksSent: sentInWindow,
           webhooksPerSecond: Math.round(sentInWindow / window.seconds),
+          webhooksAnsweredPerSecond: Math.round(answeredInWindow / window.seconds),
         },
         webhookResponse: webhook,
         webhookToDelivery: delivery,
         delivery: {
           ...summary,
           drained,
+          webhooksUnanswered: sender.inFlight,
           webhookErrors: sender.errors,
-          firstErrors: sender.firstErrors,
+          firstErrors: [...sender.firstErrors],
           malformed: receiver.malformed,
           closedStreams: streams.filter((s) => s.closed).length,
           inboundStatuses: statuses,
