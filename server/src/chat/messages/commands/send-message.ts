@@ -149,9 +149,13 @@ async function threadRootOf(
   return root;
 }
 
-/** Raises the channel mention counts of the people the message notifies (never the sender). */
+/**
+ * Raises the channel mention counts of the people the message notifies (never the sender). A
+ * thread reply notifies only those it names: it is not posted to the channel, so its @channel
+ * and @here reach nobody (the read-state queries count the same way).
+ */
 async function countMentions(tx: Transaction, row: MessageRow): Promise<void> {
-  const everyone = row.mentionsChannel || row.mentionsHere;
+  const everyone = !row.threadRootId && (row.mentionsChannel || row.mentionsHere);
   const mentioned = row.mentionUserIds.filter((id) => id !== row.authorId);
   if (!everyone && mentioned.length === 0) return;
   await tx

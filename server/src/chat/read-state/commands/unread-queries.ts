@@ -52,45 +52,52 @@ export async function newestReplySeq(db: Executor, rootId: string): Promise<numb
   return Number(row?.seq ?? 0);
 }
 
-const mentionsUser = (userId: string) =>
-  sql`author_id <> ${userId}::uuid and deleted_at is null
-      and (${userId}::uuid = any(mention_user_ids) or mentions_channel or mentions_here)`;
-
-async function mentionCountIn(
+/**
+ * Mentions of the user in the channel, as the channel list counts them: root messages after the
+ * channel marker that name them or say @channel / @here, plus thread replies that name them
+ * after their marker in that thread (a reply is not posted to the channel, so its @channel and
+ * @here notify nobody, and only reading the thread reads it). Mentioned users follow the thread,
+ * so their follow rows find every reply that names them. As `sendMessage` counts them.
+ */
+export async function channelMentionCount(
   db: Executor,
-  scope: SQL,
+  channelId: string,
+  userId: string,
+  afterSeq: number,
+): Promise<number> {
+  const row = await one<{ n: string | number }>(
+    db,
+    sql`select
+          (select count(*) from chat.messages
+            where channel_id = ${channelId} and seq > ${afterSeq} and thread_root_id is null
+              and author_id <> ${userId}::uuid and deleted_at is null
+              and (${userId}::uuid = any(mention_user_ids) or mentions_channel or mentions_here))
+          +
+          (select count(*) from chat.thread_follows f
+            join chat.messages root on root.id = f.root_id and root.channel_id = ${channelId}
+            join chat.messages m on m.thread_root_id = f.root_id and m.seq > f.last_read_seq
+            where f.user_id = ${userId}::uuid and m.author_id <> ${userId}::uuid
+              and m.deleted_at is null and ${userId}::uuid = any(m.mention_user_ids))
+        as n`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Replies of a thread after `afterSeq` that name the user (see `channelMentionCount`). */
+export async function threadMentionCount(
+  db: Executor,
+  rootId: string,
   userId: string,
   afterSeq: number,
 ): Promise<number> {
   const row = await one<{ n: string | number }>(
     db,
     sql`select count(*) as n from chat.messages
-        where ${scope} and seq > ${afterSeq} and ${mentionsUser(userId)}`,
+        where thread_root_id = ${rootId} and seq > ${afterSeq}
+          and author_id <> ${userId}::uuid and deleted_at is null
+          and ${userId}::uuid = any(mention_user_ids)`,
   );
   return Number(row?.n ?? 0);
-}
-
-/**
- * Mentions of the user in the channel's messages after `afterSeq`, thread replies included (as
- * `sendMessage` counts them), since a reply's seq is on the channel's topic too.
- */
-export function channelMentionCount(
-  db: Executor,
-  channelId: string,
-  userId: string,
-  afterSeq: number,
-): Promise<number> {
-  return mentionCountIn(db, sql`channel_id = ${channelId}`, userId, afterSeq);
-}
-
-/** Mentions of the user in a thread's replies after `afterSeq`. */
-export function threadMentionCount(
-  db: Executor,
-  rootId: string,
-  userId: string,
-  afterSeq: number,
-): Promise<number> {
-  return mentionCountIn(db, sql`thread_root_id = ${rootId}`, userId, afterSeq);
 }
 
 /** Others' root messages after `afterSeq`, up to the cap. */

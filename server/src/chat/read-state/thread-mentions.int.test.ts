@@ -1,0 +1,123 @@
+// How thread replies count in the channel list: a plain reply never makes the channel unread; a
+// reply that names you counts as a mention of the channel until you read that thread (reading
+// the channel does not read its threads); @channel and @here in a reply notify nobody. The
+// stored counts, the recomputed ones and the list agree at every step.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../test-support/server.js';
+import { target } from '../../test-support/services.js';
+import { connectWs, type TestSocket } from '../../test-support/ws-client.js';
+import { sendMessage } from '../messages/index.js';
+import { makeChannel, makeWorkspace } from '../realtime/test-fixtures.js';
+import { makeChatUsers, type ChatTestUser } from '../test-support/api.js';
+
+describe(`chat thread replies in the channel list (${target})`, () => {
+  let t: TestServer;
+  let alice: ChatTestUser;
+  let bob: ChatTestUser;
+  let carol: ChatTestUser;
+  let workspaceId: string;
+  let channelId: string;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    [alice, bob, carol] = await makeChatUsers(t.server, ['alice', 'bob', 'carol']);
+    workspaceId = await makeWorkspace(t.server, alice.id, [bob.id, carol.id]);
+    channelId = await makeChannel(t.server, workspaceId, 'public', [alice.id, bob.id, carol.id]);
+  }, 60_000);
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await t?.stop();
+  });
+
+  const send = async (user: ChatTestUser, body: string, threadRootId?: string) =>
+    (
+      await sendMessage(t.server.chat.context, user.id, {
+        channelId,
+        body,
+        ...(threadRootId ? { threadRootId } : {}),
+      })
+    ).message;
+
+  /** The channel as the user's channel list shows it, and the read endpoint agrees with it. */
+  async function listed(user: ChatTestUser): Promise<{ unread: boolean; mentionCount: number }> {
+    const list = await user.call('GET', `/api/v1/workspaces/${workspaceId}/channels?member=true`);
+    const item = (list.body.items as Array<Record<string, unknown>>).find(
+      (c) => c.id === channelId,
+    );
+    const read = await user.call('GET', `/api/v1/channels/${channelId}/read`);
+    expect(read.body.mentionCount).toBe(item?.mentionCount);
+    return { unread: item?.unread as boolean, mentionCount: item?.mentionCount as number };
+  }
+
+  const readChannel = async (user: ChatTestUser, seq: number) => {
+    const read = await user.call('PUT', `/api/v1/channels/${channelId}/read`, { seq });
+    expect(read.status).toBe(200);
+    return read.body as { mentionCount: number };
+  };
+
+  it('counts a reply that names you as a mention until the thread is read; plain replies leave the channel read', async () => {
+    const root = await send(bob, 'a question');
+    await readChannel(carol, root.seq);
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+    expect(await listed(carol)).toEqual({ unread: false, mentionCount: 0 });
+
+    const plain = await send(alice, 'a plain reply', root.id);
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+    expect(await listed(carol)).toEqual({ unread: false, mentionCount: 0 });
+
+    const naming = await send(alice, `@${bob.username} have a look`, root.id);
+    const everyone = await send(alice, '@channel and @here, in a thread', root.id);
+    expect(everyone.mentions).toMatchObject({ channel: true, here: true });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 1 });
+    expect(await listed(carol)).toEqual({ unread: false, mentionCount: 0 });
+
+    // Reading the channel, even past the replies' seqs, does not read the thread.
+    expect(await readChannel(bob, everyone.seq)).toMatchObject({ mentionCount: 1 });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 1 });
+
+    // Reading the thread does, on every device.
+    const otherDevice = await connectWs(`${t.wsUrl}/ws?token=${bob.accessToken}`);
+    sockets.push(otherDevice);
+    await otherDevice.next((f) => f.op === 'connected');
+    const partly = await bob.call('PUT', `/api/v1/messages/${root.id}/thread/read`, {
+      seq: plain.seq,
+    });
+    expect(partly.body).toMatchObject({ lastReadSeq: plain.seq, mentionCount: 1 });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 1 });
+    const thread = await bob.call('PUT', `/api/v1/messages/${root.id}/thread/read`);
+    expect(thread.body).toMatchObject({ lastReadSeq: everyone.seq, mentionCount: 0 });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+    await otherDevice.next(
+      (f) =>
+        f.type === 'read.updated' &&
+        f.channelId === channelId &&
+        f.threadRootId === undefined &&
+        f.mentionCount === 0,
+    );
+    expect(naming.seq).toBeLessThan(everyone.seq);
+
+    // A root message that names you is a channel mention, read with the channel.
+    const rootMention = await send(alice, `@${bob.username} and @${carol.username}, new topic`);
+    expect(await listed(bob)).toEqual({ unread: true, mentionCount: 1 });
+    expect(await listed(carol)).toEqual({ unread: true, mentionCount: 1 });
+    expect(await readChannel(bob, rootMention.seq)).toMatchObject({ mentionCount: 0 });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+  }, 60_000);
+
+  it('keeps a thread mention when the channel is marked unread, and drops a deleted one on the next read', async () => {
+    const root = await send(carol, 'another thread');
+    const reply = await send(alice, `@${bob.username} over here`, root.id);
+    expect(await listed(bob)).toMatchObject({ mentionCount: 1 });
+    const unread = await bob.call('PUT', `/api/v1/channels/${channelId}/read`, {
+      seq: root.seq,
+      unread: true,
+    });
+    expect(unread.body).toMatchObject({ lastReadSeq: root.seq - 1, mentionCount: 1 });
+    expect(await listed(bob)).toEqual({ unread: true, mentionCount: 1 });
+    const deleted = await alice.call('DELETE', `/api/v1/messages/${reply.id}`);
+    expect(deleted.status).toBe(204);
+    expect(await readChannel(bob, root.seq)).toMatchObject({ mentionCount: 0 });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+  }, 60_000);
+});
