@@ -81,6 +81,16 @@ describe(`kakao webhook failures (${target})`, () => {
     expect(rows.map((r) => (r.normalizedMessage as { text: string }).text)).toEqual(['다시 안녕']);
   });
 
+  it('says unpairing failed when it does, and the pairing stays', async () => {
+    const { userKey } = await pairedUser();
+    await withoutTable('sessions', async () => {
+      expect((await say(userKey, '/unpair')).text).toBe(
+        '연결 해제에 실패했습니다. 다시 시도해주세요.',
+      );
+    });
+    expect((await say(userKey, '/status')).text).toMatch(/^✅ 연결됨/);
+  });
+
   it('answers at the deadline when the database hangs, and then queues nothing', async () => {
     const { accountId, userKey, key } = await pairedUser();
     let release!: () => void;
