@@ -10,6 +10,7 @@ import type {
   ClientEvent,
   ClientOptions,
   Clock,
+  ConnectedInfo,
   ConnectionState,
   DriverHost,
   EventHandler,
@@ -56,6 +57,11 @@ class Client implements SwitchboardClient {
   private readonly stateListeners = new Set<(change: StateChange) => void>();
   private readonly resyncListeners = new Set<(topic: string, info: ResyncInfo) => void>();
   private readonly errorListeners = new Set<(error: Error) => void>();
+  private readonly connectedListeners = new Set<(info: ConnectedInfo) => void>();
+  private readonly subscribedListeners = new Set<(positions: Record<string, number>) => void>();
+  private readonly unsubscribedListeners = new Set<(topics: string[]) => void>();
+  /** Topics the server subscribed this client to on its own; it resumes them at authentication. */
+  private serverSide = new Set<string>();
   private openWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
   private driver: Driver | undefined;
   private driverOpen = false;
@@ -142,8 +148,10 @@ class Client implements SwitchboardClient {
     else handlers.clear();
     if (handlers.size > 0) return;
     this.topics.delete(topic);
-    // Every connection has the user's own topic and `broadcast`; `on()` handlers still want them.
-    if (topic === 'broadcast' || topic === `user.${this.userId}`) return;
+    // The server keeps these subscribed (the user's own topic, `broadcast`, a module's topics);
+    // `on()` handlers still want their events.
+    if (topic === 'broadcast' || topic === `user.${this.userId}` || this.serverSide.has(topic))
+      return;
     this.tracker.forget(topic);
     const driver = this.driver;
     if (driver instanceof WsDriver && this.driverOpen) await driver.unsubscribe([topic]);
@@ -182,6 +190,31 @@ class Client implements SwitchboardClient {
     return () => {
       this.errorListeners.delete(listener);
     };
+  }
+
+  onConnected(listener: (info: ConnectedInfo) => void): () => void {
+    this.connectedListeners.add(listener);
+    return () => {
+      this.connectedListeners.delete(listener);
+    };
+  }
+
+  onSubscribed(listener: (positions: Record<string, number>) => void): () => void {
+    this.subscribedListeners.add(listener);
+    return () => {
+      this.subscribedListeners.delete(listener);
+    };
+  }
+
+  onUnsubscribed(listener: (topics: string[]) => void): () => void {
+    this.unsubscribedListeners.add(listener);
+    return () => {
+      this.unsubscribedListeners.delete(listener);
+    };
+  }
+
+  serverTopics(): string[] {
+    return [...this.serverSide];
   }
 
   async request(
@@ -232,7 +265,14 @@ class Client implements SwitchboardClient {
     this.needNewToken = false;
     this.lastToken = token;
     const host = this.makeHost(generation);
-    const topics = [...new Set([...this.topics.keys(), ...this.tracker.positions().keys()])];
+    // Topics the server subscribes by itself are resumed through the positions given at
+    // authentication; naming them again would ask for ones it may have dropped meanwhile.
+    const topics = [
+      ...new Set([
+        ...this.topics.keys(),
+        ...[...this.tracker.positions().keys()].filter((topic) => !this.serverSide.has(topic)),
+      ]),
+    ];
     try {
       if (this.transport === 'ws') {
         const WebSocketImpl =
@@ -296,11 +336,33 @@ class Client implements SwitchboardClient {
         }
         this.settleWaiters();
       },
-      baseline: (positions) => {
+      authenticated: (info) => {
         if (!live()) return;
-        for (const [topic, seq] of Object.entries(positions)) {
-          if (typeof seq === 'number') this.deliver(this.tracker.baseline(topic, seq).deliver);
+        this.userId = info.userId;
+        const now = new Set(Object.keys(info.positions));
+        for (const topic of this.serverSide) {
+          if (!now.has(topic) && !this.topics.has(topic)) this.tracker.forget(topic);
         }
+        this.serverSide = now;
+        this.baselineAll(info.positions);
+        this.notify(this.connectedListeners, info);
+      },
+      subscribedByServer: (positions) => {
+        if (!live()) return;
+        for (const topic of Object.keys(positions)) this.serverSide.add(topic);
+        this.baselineAll(positions);
+        this.notify(this.subscribedListeners, positions);
+      },
+      unsubscribedByServer: (topics) => {
+        if (!live()) return;
+        for (const topic of topics) {
+          this.serverSide.delete(topic);
+          if (!this.topics.has(topic)) this.tracker.forget(topic);
+        }
+        this.notify(this.unsubscribedListeners, topics);
+      },
+      baseline: (positions) => {
+        if (live()) this.baselineAll(positions);
       },
       event: (frame) => {
         if (live()) this.deliver(this.tracker.accept(frame).deliver);
@@ -425,6 +487,22 @@ class Client implements SwitchboardClient {
   }
 
   // ---- delivery ---------------------------------------------------------------------------
+
+  private baselineAll(positions: Record<string, unknown>): void {
+    for (const [topic, seq] of Object.entries(positions)) {
+      if (typeof seq === 'number') this.deliver(this.tracker.baseline(topic, seq).deliver);
+    }
+  }
+
+  private notify<T>(listeners: ReadonlySet<(value: T) => void>, value: T): void {
+    for (const listener of listeners) {
+      try {
+        listener(value);
+      } catch (err) {
+        this.report(asError(err));
+      }
+    }
+  }
 
   private onResyncFrame(frame: ResyncRequiredFrame): void {
     const { op: _op, ...info } = frame;

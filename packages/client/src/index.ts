@@ -15,6 +15,7 @@ export type {
   ClientEvent,
   ClientOptions,
   Clock,
+  ConnectedInfo,
   CloseEventLike,
   ConnectionState,
   EventHandler,

@@ -3,8 +3,11 @@
 // fetch). Every (re)connect sends the cursor of what the application has seen as Last-Event-ID,
 // so the server replays exactly the events after it.
 import {
+  connectedFrame,
   decodeCursor,
   encodeCursor,
+  subscribedFrame,
+  unsubscribedFrame,
   type EventFrame,
   type ResyncRequiredFrame,
 } from '@switchboard/protocol';
@@ -45,7 +48,10 @@ export class SseDriver {
     private readonly cursor: { value?: string },
   ) {}
 
-  /** Opens the stream for `topics` (besides the user's own and `broadcast`), resuming after `positions`. */
+  /**
+   * Opens the stream for `topics` besides those the server subscribes by itself (the user's own,
+   * `broadcast`, modules' topics), resuming all of them after `positions`.
+   */
   start(token: string, topics: readonly string[], positions: ReadonlyMap<string, number>): void {
     for (const topic of topics) this.topics.add(topic);
     const url = new URL(this.options.url);
@@ -151,6 +157,8 @@ export class SseDriver {
     this.source = source;
     const types = new Set([
       'connected',
+      'subscribed',
+      'unsubscribed',
       'resync_required',
       'close',
       'message',
@@ -185,13 +193,37 @@ export class SseDriver {
     if (!isRecord(data)) return;
     switch (data.op) {
       case 'connected': {
-        if (message.id !== undefined) {
-          this.cursor.value = message.id;
-          const positions = decodeCursor(message.id);
-          if (positions) this.host.baseline(Object.fromEntries(positions));
+        if (message.id !== undefined) this.cursor.value = message.id;
+        const parsed = connectedFrame.safeParse(data);
+        // Positions from the cursor when the server sent only the stream's topics.
+        const positions = parsed.success
+          ? parsed.data.positions
+          : Object.fromEntries(decodeCursor(message.id ?? '') ?? []);
+        const userId = typeof data.userId === 'string' ? data.userId : undefined;
+        for (const topic of Object.keys(positions)) this.topics.add(topic);
+        if (userId !== undefined) {
+          this.host.authenticated({ userId, positions, transport: 'sse' });
+        } else {
+          this.host.baseline(positions);
         }
-        this.host.opened(typeof data.userId === 'string' ? { userId: data.userId } : {});
+        this.host.opened(userId === undefined ? {} : { userId });
         for (const topic of this.host.gaps()) this.fillGap(topic);
+        return;
+      }
+      case 'subscribed': {
+        const parsed = subscribedFrame.safeParse(data);
+        if (!parsed.success) return;
+        if (message.id !== undefined) this.cursor.value = message.id;
+        for (const topic of Object.keys(parsed.data.positions)) this.topics.add(topic);
+        this.host.subscribedByServer(parsed.data.positions);
+        return;
+      }
+      case 'unsubscribed': {
+        const parsed = unsubscribedFrame.safeParse(data);
+        if (!parsed.success) return;
+        if (message.id !== undefined) this.cursor.value = message.id;
+        for (const topic of parsed.data.topics) this.topics.delete(topic);
+        this.host.unsubscribedByServer(parsed.data.topics);
         return;
       }
       case 'event':

@@ -125,6 +125,18 @@ export type StateChange =
     }
   | { state: 'closed'; code?: number; reason?: string; error?: Error };
 
+/**
+ * What the server subscribed a connection to when it authenticated (the user's own topic,
+ * `broadcast`, and modules' topics such as chat's channels), as {@link SwitchboardClient.onConnected}
+ * reports it on every (re)connect.
+ */
+export interface ConnectedInfo {
+  userId: string;
+  /** Each topic with the seq the connection is at (after replaying what this client missed). */
+  positions: Record<string, number>;
+  transport: 'ws' | 'sse';
+}
+
 /** An event as handed to the application: the published fields plus `topic` and `seq`. */
 export type ClientEvent<T extends object = Record<string, unknown>> = T & {
   type: string;
@@ -176,6 +188,24 @@ export interface SwitchboardClient {
   /** Listens to errors that have no caller to go to (error frames, throwing handlers). */
   onError(listener: (error: Error) => void): () => void;
   /**
+   * Listens to every authentication of a connection: the topics the server subscribed it to on
+   * its own, with their positions. Returns a remover.
+   */
+  onConnected(listener: (info: ConnectedInfo) => void): () => void;
+  /**
+   * Listens to topics the server subscribed the connection to later (chat: a channel joined),
+   * each with the position it starts from; called before the event that caused it. Returns a
+   * remover.
+   */
+  onSubscribed(listener: (positions: Record<string, number>) => void): () => void;
+  /** Listens to topics the server unsubscribed the connection from (chat: a channel left). */
+  onUnsubscribed(listener: (topics: string[]) => void): () => void;
+  /**
+   * Topics the server keeps this client subscribed to on its own (at authentication and since).
+   * They are resumed on every reconnect and stay subscribed when their handlers are removed.
+   */
+  serverTopics(): string[];
+  /**
    * Sends a frame with a fresh `id` and resolves with the reply (WebSocket only). Error replies
    * reject with a {@link ClientError} carrying the server's code.
    */
@@ -184,13 +214,22 @@ export interface SwitchboardClient {
     fields?: Record<string, unknown>,
     options?: { timeoutMs?: number },
   ): Promise<Reply>;
-  /** The last seq the application saw, per topic. */
+  /** The last seq the application saw, per topic (every topic of the connection). */
   positions(): Record<string, number>;
 }
 
 /** Internal: what a transport driver reports to the client core. */
 export interface DriverHost {
   opened(info: { userId?: string }): void;
+  /**
+   * The server authenticated the connection and subscribed it to these topics on its own; they
+   * replace the previous connection's (topics it no longer has are forgotten).
+   */
+  authenticated(info: ConnectedInfo): void;
+  /** The server subscribed the connection to more topics (a `subscribed` frame). */
+  subscribedByServer(positions: Record<string, number>): void;
+  /** The server unsubscribed the connection from topics (an `unsubscribed` frame). */
+  unsubscribedByServer(topics: string[]): void;
   /** Positions the server says a subscription starts from (for topics not seen yet). */
   baseline(positions: Record<string, unknown>): void;
   event(frame: EventFrame): void;

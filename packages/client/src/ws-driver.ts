@@ -1,8 +1,19 @@
-// The WebSocket driver: one socket's life from open to close. Authenticates, resubscribes every
-// topic with its last position (the server replays what was missed), correlates requests with
-// replies by `id`, pings at the application level (browsers cannot send protocol pings) and
-// asks for a `resume` when an event arrives after a gap.
-import { closeCodes, type EventFrame, type ResyncRequiredFrame } from '@switchboard/protocol';
+// The WebSocket driver: one socket's life from open to close. Authenticates with the last
+// positions (the server resumes the topics it subscribes at authentication from them),
+// resubscribes every other topic with its position (the server replays what was missed), follows
+// the topics the server subscribes and unsubscribes on its own, correlates requests with replies
+// by `id`, pings at the application level (browsers cannot send protocol pings) and asks for a
+// `resume` when an event arrives after a gap.
+import {
+  authReplyFrame,
+  closeCodes,
+  connectedFrame,
+  subscribedFrame,
+  unsubscribedFrame,
+  type ConnectedFrame,
+  type EventFrame,
+  type ResyncRequiredFrame,
+} from '@switchboard/protocol';
 import { ClientError } from './errors.js';
 import type {
   Clock,
@@ -68,11 +79,20 @@ export class WsDriver {
   private readonly resuming = new Set<string>();
   private pingTimer: unknown;
   private readonly subscribed = new Set<string>();
+  /** `?token=` connections: the server's first frame says who and what is subscribed. */
+  private connected:
+    { resolve(frame: ConnectedFrame): void; reject(error: Error): void } | undefined;
+  private readonly connectedFrame = new Promise<ConnectedFrame>((resolve, reject) => {
+    this.connected = { resolve, reject };
+  });
 
   constructor(
     private readonly host: DriverHost,
     private readonly options: WsDriverOptions,
-  ) {}
+  ) {
+    // Nobody waits for it on `auth` frame connections; a stop must not be an unhandled rejection.
+    this.connectedFrame.catch(() => undefined);
+  }
 
   /** Opens the socket, authenticates and subscribes `topics`, resuming after `positions`. */
   start(token: string, topics: readonly string[], positions: ReadonlyMap<string, number>): void {
@@ -112,6 +132,7 @@ export class WsDriver {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.connected?.reject(new ClientError('disconnected', 'the connection closed'));
     this.options.clock.clearTimeout(this.pingTimer);
     const socket = this.socket;
     if (socket) {
@@ -237,30 +258,58 @@ export class WsDriver {
     topics: readonly string[],
     positions: ReadonlyMap<string, number>,
   ): Promise<void> {
-    let userId: string | undefined;
+    let connected: ConnectedFrame;
+    let resume: string[];
     if (this.options.authIn === 'frame') {
-      const reply = await this.request({ op: 'auth', token });
-      if (reply.success !== true) {
-        throw new ClientError(
-          typeof reply.code === 'string' ? reply.code : 'unauthorized',
-          typeof reply.message === 'string' ? reply.message : 'authentication failed',
-        );
-      }
-      if (typeof reply.userId === 'string') userId = reply.userId;
+      // The server resumes the topics it subscribes at authentication from these positions
+      // (ignoring the others): exactly what was missed, nothing twice.
+      const raw = await this.request({
+        op: 'auth',
+        token,
+        ...(positions.size > 0 ? { positions: Object.fromEntries(positions) } : {}),
+      });
+      const reply = authReplyFrame.safeParse(raw);
+      if (!reply.success)
+        throw new ClientError('bad_reply', 'the server sent a malformed auth reply');
+      if (!reply.data.success) throw new ClientError(reply.data.code, reply.data.message);
+      connected = {
+        op: 'connected',
+        userId: reply.data.userId,
+        positions: reply.data.positions ?? {},
+      };
+      resume = [];
+    } else {
+      // Subscribed live from their heads at the handshake: replay after the known positions.
+      connected = await this.waitConnected();
+      resume = Object.keys(connected.positions).filter((topic) => positions.has(topic));
     }
-    // The server subscribes the user's own topic and `broadcast` live at connect; naming them
-    // again with positions makes it replay what this client missed on them too.
-    const all = new Set(topics);
-    if (userId !== undefined) {
-      all.add(`user.${userId}`);
-      all.add('broadcast');
-    }
-    await this.subscribe([...all], positions, true);
+    for (const topic of Object.keys(connected.positions)) this.subscribed.add(topic);
+    this.host.authenticated({
+      userId: connected.userId,
+      positions: connected.positions,
+      transport: 'ws',
+    });
+    const others = topics.filter((topic) => !(topic in connected.positions));
+    await this.subscribe([...resume, ...others], positions, true);
     if (this.stopped) return;
     this.syncing = false;
-    this.host.opened(userId === undefined ? {} : { userId });
+    this.host.opened({ userId: connected.userId });
     for (const topic of this.host.gaps()) this.fillGap(topic);
     this.schedulePing();
+  }
+
+  private waitConnected(): Promise<ConnectedFrame> {
+    const timer = this.options.clock.setTimeout(
+      () =>
+        this.connected?.reject(
+          new ClientError(
+            'timeout',
+            `no connected frame within ${this.options.requestTimeoutMs} ms`,
+          ),
+        ),
+      this.options.requestTimeoutMs,
+    );
+    return this.connectedFrame.finally(() => this.options.clock.clearTimeout(timer));
   }
 
   private schedulePing(): void {
@@ -321,6 +370,25 @@ export class WsDriver {
           this.host.resync(frame as unknown as ResyncRequiredFrame);
         }
         return;
+      case 'connected': {
+        const parsed = connectedFrame.safeParse(frame);
+        if (parsed.success) this.connected?.resolve(parsed.data);
+        return;
+      }
+      case 'subscribed': {
+        const parsed = subscribedFrame.safeParse(frame);
+        if (!parsed.success) return;
+        for (const topic of Object.keys(parsed.data.positions)) this.subscribed.add(topic);
+        this.host.subscribedByServer(parsed.data.positions);
+        return;
+      }
+      case 'unsubscribed': {
+        const parsed = unsubscribedFrame.safeParse(frame);
+        if (!parsed.success) return;
+        for (const topic of parsed.data.topics) this.subscribed.delete(topic);
+        this.host.unsubscribedByServer(parsed.data.topics);
+        return;
+      }
       case 'error':
         this.host.error(
           new ClientError(
