@@ -48,6 +48,21 @@ describe(`realtime gateway (${target})`, () => {
     await expect(connectWs(`${t.wsUrl}/ws?token=garbage`)).rejects.toThrow(/401/);
   });
 
+  it('closes with 4007 when the token expires, unless an auth frame brought a later one', async () => {
+    // Tokens carry whole seconds: the first expires 1-2 s from now, the refreshed one 3-4 s.
+    const expiring = await connectWs(`${t.wsUrl}/ws?token=${await t.token('ivy', {}, '2s')}`);
+    const refreshed = await connectWs(`${t.wsUrl}/ws?token=${await t.token('ivy', {}, '2s')}`);
+    const unlimited = await connectWs(`${t.wsUrl}/ws?token=${await t.token('ivy', {}, '1y')}`);
+    const refresh = await refreshed.request({ op: 'auth', token: await t.token('ivy', {}, '4s') });
+    expect(refresh).toMatchObject({ success: true, userId: 'ivy' });
+    expect((await expiring.closed).code).toBe(closeCodes.token_expired.code);
+    expect(refreshed.ws.readyState).toBe(refreshed.ws.OPEN);
+    expect((await refreshed.closed).code).toBe(closeCodes.token_expired.code);
+    // A token longer than a timer can wait is not scheduled at all; the socket stays.
+    expect(await unlimited.request({ op: 'ping' })).toMatchObject({ op: 'pong' });
+    unlimited.close();
+  });
+
   it('answers malformed frames and unknown ops with error frames, and stays up', async () => {
     const socket = await connectWs(`${t.wsUrl}/ws?token=${await t.token('carol')}`);
     socket.ws.send('{not json');

@@ -21,6 +21,7 @@ import type { Hub } from './hub.js';
 import type { Admission, Refusal } from './limits.js';
 import { OpError, type OpRegistry } from './ops.js';
 import type { TopicPolicies } from './topics.js';
+import { DeadlineQueue, MAX_TIMER_MS, type Deadline } from './deadline-queue.js';
 import { rawSocketOf, textFrame, writeFrame } from './ws-frame-writer.js';
 
 export const WS_PATHS = ['/ws', '/api/v1/ws'];
@@ -48,15 +49,70 @@ export interface WsTransportOptions {
   metrics?: Metrics;
 }
 
-interface SocketState {
-  identity?: Identity;
-  connection?: Connection;
+/** What every socket of one transport shares, so a socket's own state holds a reference only. */
+interface TransportShared {
+  readonly maxBufferBytes: number;
+  close(socket: WebSocket, name: CloseCodeName, message?: string): void;
+}
+
+/**
+ * One socket's state, and the hub's sink for it: one object per socket, with every field set in
+ * the constructor (so none spills into a separate property store) and the event listeners shared
+ * by all sockets. Idle connections are what a node holds most of, so their size is the node's
+ * capacity.
+ */
+class SocketState implements ConnectionSink, Deadline {
+  readonly transport = 'ws';
+  identity: Identity | undefined = undefined;
+  connection: Connection | undefined = undefined;
   lastPong: number;
   tokens: number;
   lastRefill: number;
-  badFrames: number;
-  expiryTimer?: NodeJS.Timeout;
-  authTimer?: NodeJS.Timeout;
+  badFrames = 0;
+  authTimer: NodeJS.Timeout | undefined = undefined;
+  /** The tail of this socket's frame handling while a frame is pending; frames run in order. */
+  queue: Promise<void> | undefined = undefined;
+  // The token expiry, scheduled on the transport's DeadlineQueue.
+  dueAt = 0;
+  deadlineSlot = -1;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly ip: string,
+    /** Frees the admission slot taken at the handshake; called once, when the socket closes. */
+    readonly releaseAdmission: (() => void) | undefined,
+    private readonly shared: TransportShared,
+    tokens: number,
+  ) {
+    const now = Date.now();
+    this.lastPong = now;
+    this.lastRefill = now;
+    this.tokens = tokens;
+  }
+
+  sendEvent(event: OutgoingEvent): boolean {
+    const socket = this.socket;
+    if (socket.bufferedAmount > this.shared.maxBufferBytes) return false;
+    if (socket.readyState !== socket.OPEN) return true; // closing: it will resume elsewhere
+    const raw = rawSocketOf(socket);
+    if (raw) writeFrame(raw, frameBytes(event));
+    else socket.send(event.wsFrame());
+    return true;
+  }
+
+  sendFrame(frame: Record<string, unknown>): boolean {
+    if (this.socket.bufferedAmount > this.shared.maxBufferBytes) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  close(name: CloseCodeName, message?: string): void {
+    this.shared.close(this.socket, name, message);
+  }
 }
 
 const wsFrames = new WeakMap<OutgoingEvent, Buffer>();
@@ -74,6 +130,15 @@ function frameBytes(event: OutgoingEvent): Buffer {
  */
 function destroySocket(this: Duplex): void {
   this.destroy();
+}
+
+/** Admission slots of handshakes still in progress, freed if the socket closes before `ws` has it. */
+const pendingAdmissions = new WeakMap<Duplex, () => void>();
+
+function releasePendingAdmission(this: Duplex): void {
+  const release = pendingAdmissions.get(this);
+  pendingAdmissions.delete(this);
+  release?.();
 }
 
 function rawText(raw: RawData): string {
@@ -112,6 +177,8 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
   };
   const framesPerSecond = options.framesPerSecond ?? 100;
   const states = new Map<WebSocket, SocketState>();
+  const shared: TransportShared = { maxBufferBytes: options.maxBufferBytes, close };
+  const expiries = new DeadlineQueue<SocketState>((state) => close(state.socket, 'token_expired'));
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
@@ -133,27 +200,6 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     reply(socket, frame);
   }
 
-  function makeSink(socket: WebSocket): ConnectionSink {
-    return {
-      transport: 'ws',
-      sendEvent(event) {
-        if (socket.bufferedAmount > options.maxBufferBytes) return false;
-        if (socket.readyState !== socket.OPEN) return true; // closing: it will resume elsewhere
-        const raw = rawSocketOf(socket);
-        if (raw) writeFrame(raw, frameBytes(event));
-        else socket.send(event.wsFrame());
-        return true;
-      },
-      sendFrame(frame) {
-        if (socket.bufferedAmount > options.maxBufferBytes) return false;
-        socket.send(JSON.stringify(frame));
-        return true;
-      },
-      bufferedBytes: () => socket.bufferedAmount,
-      close: (name, message) => close(socket, name, message),
-    };
-  }
-
   async function authenticate(
     socket: WebSocket,
     state: SocketState,
@@ -168,7 +214,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
         return undefined;
       }
       state.identity = identity;
-      scheduleExpiry(socket, state);
+      scheduleExpiry(state);
       return undefined;
     }
     const refusal = options.admitUser?.(identity.userId);
@@ -178,23 +224,22 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       return undefined;
     }
     clearTimeout(state.authTimer);
+    state.authTimer = undefined;
     state.identity = identity;
-    scheduleExpiry(socket, state);
-    const connection = hub.addConnection(identity.userId, ip, makeSink(socket));
+    scheduleExpiry(state);
+    const connection = hub.addConnection(identity.userId, ip, state);
     state.connection = connection;
     return hub.subscribeDefaults(connection, new Map(Object.entries(positions ?? {})));
   }
 
-  function scheduleExpiry(socket: WebSocket, state: SocketState): void {
-    clearTimeout(state.expiryTimer);
+  function scheduleExpiry(state: SocketState): void {
     const expiresAt = state.identity?.expiresAt;
-    if (expiresAt === undefined) return;
-    const ms = expiresAt * 1000 - Date.now();
-    // setTimeout cannot wait longer than ~24.8 days; such tokens are checked on the next refresh.
-    if (ms < 2 ** 31 - 1) {
-      state.expiryTimer = setTimeout(() => close(socket, 'token_expired'), Math.max(0, ms));
-      state.expiryTimer.unref();
+    // Tokens valid for longer than a timer can wait (~24.8 days) are checked on the next refresh.
+    if (expiresAt === undefined || expiresAt * 1000 - Date.now() >= MAX_TIMER_MS) {
+      expiries.cancel(state);
+      return;
     }
+    expiries.schedule(state, expiresAt * 1000);
   }
 
   function allowFrame(state: SocketState): boolean {
@@ -371,41 +416,72 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
     replyError(socket, 'invalid_frame', message);
   }
 
-  function onConnection(socket: WebSocket, identity: Identity | undefined, ip: string) {
-    const state: SocketState = {
-      lastPong: Date.now(),
-      tokens: framesPerSecond * 2,
-      lastRefill: Date.now(),
-      badFrames: 0,
-    };
+  /** Runs a socket's frames one at a time, so replies keep the order of requests. */
+  function enqueue(
+    state: SocketState,
+    work: () => Promise<void>,
+    onError: (err: unknown) => void,
+  ): void {
+    const tail = (state.queue ?? Promise.resolve()).then(work).catch(onError);
+    state.queue = tail;
+    // An idle socket keeps no settled promise around.
+    void tail.then(() => {
+      if (state.queue === tail) state.queue = undefined;
+    });
+  }
+
+  // Listeners shared by every socket (`this` is the socket): per-socket closures would cost a
+  // function and a scope each.
+  function onPong(this: WebSocket): void {
+    const state = states.get(this);
+    if (state) state.lastPong = Date.now();
+    metrics?.pulse.inc({ kind: 'pong' });
+  }
+
+  function onMessage(this: WebSocket, raw: RawData, isBinary: boolean): void {
+    const state = states.get(this);
+    if (!state) return;
+    enqueue(
+      state,
+      () => handleFrame(state.socket, state, raw, isBinary, state.ip),
+      (err: unknown) => {
+        logger.error({ err }, 'frame handler failed');
+        replyError(state.socket, 'internal_error');
+      },
+    );
+  }
+
+  function onError(err: Error): void {
+    // Oversized frames surface here before the close; ws then closes with 1009.
+    logger.debug({ err: err.message }, 'websocket error');
+  }
+
+  function onClose(this: WebSocket): void {
+    const state = states.get(this);
+    if (!state) return;
+    states.delete(this);
+    expiries.cancel(state);
+    clearTimeout(state.authTimer);
+    state.releaseAdmission?.();
+    if (state.connection) hub.removeConnection(state.connection);
+  }
+
+  function onConnection(
+    socket: WebSocket,
+    identity: Identity | undefined,
+    ip: string,
+    releaseAdmission: (() => void) | undefined,
+  ) {
+    const state = new SocketState(socket, ip, releaseAdmission, shared, framesPerSecond * 2);
     states.set(socket, state);
-    socket.on('pong', () => {
-      state.lastPong = Date.now();
-      metrics?.pulse.inc({ kind: 'pong' });
-    });
-    // Frames are handled one at a time per socket, so replies keep the order of requests.
-    let queue = Promise.resolve();
-    socket.on('message', (raw, isBinary) => {
-      queue = queue
-        .then(() => handleFrame(socket, state, raw, isBinary, ip))
-        .catch((err: unknown) => {
-          logger.error({ err }, 'frame handler failed');
-          replyError(socket, 'internal_error');
-        });
-    });
-    socket.on('error', (err) => {
-      // Oversized frames surface here before the close; ws then closes with 1009.
-      logger.debug({ err: err.message }, 'websocket error');
-    });
-    socket.on('close', () => {
-      states.delete(socket);
-      clearTimeout(state.expiryTimer);
-      clearTimeout(state.authTimer);
-      if (state.connection) hub.removeConnection(state.connection);
-    });
+    socket.on('pong', onPong);
+    socket.on('message', onMessage);
+    socket.on('error', onError);
+    socket.on('close', onClose);
     if (identity) {
-      queue = queue
-        .then(async () => {
+      enqueue(
+        state,
+        async () => {
           const positions = await authenticate(socket, state, identity, ip);
           // No auth reply on this path: this frame tells the client what it is subscribed to.
           if (positions) {
@@ -416,11 +492,12 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
             };
             reply(socket, connected);
           }
-        })
-        .catch((err: unknown) => {
+        },
+        (err: unknown) => {
           logger.error({ err }, 'subscribing a new connection failed');
           close(socket, 'internal_error');
-        });
+        },
+      );
     } else {
       state.authTimer = setTimeout(() => close(socket, 'auth_timeout'), options.authTimeoutMs);
       state.authTimer.unref();
@@ -452,8 +529,12 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       rejectHandshake(socket, errorCatalogue[code].status, code, message);
       return;
     }
-    // The slot is held from the handshake until the TCP connection is gone, however it ends.
-    if (admission) socket.once('close', admission.release);
+    // The slot is held from the handshake until the TCP connection is gone, however it ends:
+    // until `ws` has the socket a listener here frees it, then the socket's 'close' does.
+    if (admission) {
+      pendingAdmissions.set(socket, admission.release);
+      socket.on('close', releasePendingAdmission);
+    }
     const token = tokenFromRequest(request, url);
     const proceed = (identity: Identity | undefined) => {
       const refusal = identity && options.admitUser?.(identity.userId);
@@ -462,7 +543,16 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
         rejectHandshake(socket, errorCatalogue[refusal.code].status, refusal.code, refusal.message);
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, identity, ip));
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        // ws destroys the socket on an error from now on, and its 'close' frees the slot.
+        socket.off('error', destroySocket);
+        const release = pendingAdmissions.get(socket);
+        if (release) {
+          pendingAdmissions.delete(socket);
+          socket.off('close', releasePendingAdmission);
+        }
+        onConnection(ws, identity, ip, release);
+      });
     };
     if (!token) {
       proceed(undefined);
@@ -501,6 +591,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
   return {
     close() {
       clearInterval(heartbeat);
+      expiries.clear();
       options.app.server.off('upgrade', onUpgrade);
       for (const socket of states.keys()) close(socket, 'going_away_reconnect');
       wss.close();
