@@ -15,6 +15,7 @@ import type {
 import type { Config } from '../../config/index.js';
 import { AppError } from '../../http/index.js';
 import { rateLimitHeaders, type RateLimitResult } from '../../ratelimit/index.js';
+import { externalSubjectOf } from '../accounts/commands/external-identity.js';
 import type { ChatContext } from '../context.js';
 
 const MINUTE_MS = 60_000;
@@ -72,7 +73,9 @@ async function tokenSubject(
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
   if (!match) return undefined;
   try {
-    return (await ctx.realtime.auth.verify(match[1]!)).userId;
+    const identity = await ctx.realtime.auth.verify(match[1]!);
+    // An external provider's subject could look like one of our account ids: key it by issuer.
+    return identity.external ? externalSubjectOf(identity) : identity.userId;
   } catch {
     return undefined;
   }
