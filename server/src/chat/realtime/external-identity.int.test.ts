@@ -2,12 +2,14 @@
 // WebSocket and SSE: every path maps `iss|sub` to the same chat account, created on first contact
 // whichever path comes first, so the connection is the chat user (topics, presence, ops).
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
 import { openSse, type TestStream } from '../../test-support/sse-client.js';
 import { connectWs, type TestSocket } from '../../test-support/ws-client.js';
 import { callApi, makeChatUsers, type ChatTestUser } from '../test-support/api.js';
+import { users } from '../schema.js';
 import { activityTopic, channelTopic, userChatTopic } from '../topics.js';
 import { makeChannel, makeWorkspace, postMessage } from './test-fixtures.js';
 
@@ -179,5 +181,27 @@ describe(`external identities over realtime (${target})`, () => {
     expect((await connectWithToken(realtimeOnly)).userId).toBe('device-7');
     const res = await callApi(t.server, 'GET', '/api/v1/users/me', undefined, realtimeOnly);
     expect(res.status).toBe(401);
+  });
+
+  it('refuses a deactivated account on every path', async () => {
+    const token = await externalToken(freshSubject());
+    const { id } = await me(token);
+    await t.server.store.db
+      .update(users)
+      .set({ deactivatedAt: new Date() })
+      .where(eq(users.id, id));
+    const rest = await callApi(t.server, 'GET', '/api/v1/users/me', undefined, token);
+    expect(rest.status).toBe(401);
+    const framed = await connectWs(`${t.wsUrl}/ws`);
+    sockets.push(framed);
+    expect(await framed.request({ op: 'auth', token })).toMatchObject({
+      success: false,
+      code: 'unauthorized',
+    });
+    expect((await framed.closed).code).toBe(4001);
+    const stream = await openSse(`${t.url}/api/v1/events/stream`, {
+      authorization: `Bearer ${token}`,
+    });
+    expect(stream.status).toBe(401);
   });
 });
