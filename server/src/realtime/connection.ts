@@ -1,4 +1,5 @@
 // A client connection as the hub sees it, whatever its transport.
+import { randomUUID } from 'node:crypto';
 import type { CloseCodeName } from '@switchboard/protocol';
 
 /** One delivery prepared once per node and shared by every local subscriber. */
@@ -37,19 +38,51 @@ export class Connection implements ConnectionInfo {
   readonly topics = new Set<string>();
   /** The newest seq sent to this client, per topic (only for topics with history). */
   readonly positions = new Map<string, number>();
-  /** Topics being replayed from history: live events wait here until the replay is done. */
-  readonly catchingUp = new Map<string, OutgoingEvent[]>();
   readonly connectedAt = Date.now();
   closed = false;
+  /**
+   * Topics being replayed from history (or waiting on an event reaction): live events wait here
+   * until that is done. Made on first use and dropped when empty: an idle connection has none.
+   */
+  private catchingUp: Map<string, OutgoingEvent[]> | undefined = undefined;
+  private uuid: string | undefined = undefined;
 
   constructor(
-    readonly id: string,
     readonly userId: string,
     readonly ip: string,
     readonly sink: ConnectionSink,
   ) {}
 
+  /** A random id for logs, made when first asked for. */
+  get id(): string {
+    return (this.uuid ??= randomUUID());
+  }
+
   get transport(): 'ws' | 'sse' {
     return this.sink.transport;
+  }
+
+  /** The live events held for `topic`, or undefined when its live events flow. */
+  heldLive(topic: string): OutgoingEvent[] | undefined {
+    return this.catchingUp?.get(topic);
+  }
+
+  /** Holds the live events of `topic` (starting with `events`) until `endHold`. */
+  holdLive(topic: string, events: OutgoingEvent[] = []): OutgoingEvent[] {
+    (this.catchingUp ??= new Map()).set(topic, events);
+    return events;
+  }
+
+  /** Stops holding `topic`; returns what was held, in arrival order. */
+  endHold(topic: string): OutgoingEvent[] {
+    const held = this.catchingUp?.get(topic);
+    if (!held) return [];
+    this.catchingUp!.delete(topic);
+    if (this.catchingUp!.size === 0) this.catchingUp = undefined;
+    return held;
+  }
+
+  endAllHolds(): void {
+    this.catchingUp = undefined;
   }
 }

@@ -76,7 +76,7 @@ describe('hub hooks', () => {
     await hub.subscribe(connection, ['ctl.u1']);
     await hub.publish('ctl.u1', { type: 'joined', room: 1 });
     await hub.publish('ctl.u1', { type: 'other' });
-    await until(() => connection.catchingUp.get('ctl.u1')?.length === 1);
+    await until(() => connection.heldLive('ctl.u1')?.length === 1);
     expect(seen).toEqual([]);
     release();
     await until(() => seen.length === 3);

@@ -1,6 +1,5 @@
 // The hub: local connections, reference-counted topic subscriptions on the broker, and gap-free
 // in-order delivery. It knows nothing about chat or the relay; they use its API.
-import { randomUUID } from 'node:crypto';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Broker, Delivery, HistoryOptions, HistoryPage } from '../broker/index.js';
 import type { Logger, Metrics, Tracer } from '../observability/index.js';
@@ -29,10 +28,21 @@ export interface ConnectionChange {
   userConnections: number;
 }
 
+/**
+ * One connection, or a Set once there are several: most users have one connection and most user
+ * topics one subscriber, and even an empty Set costs about 170 bytes.
+ */
+type Connections = Connection | Set<Connection>;
+
 interface TopicState {
-  readonly subscribers: Set<Connection>;
-  /** Resolves once the broker delivers this topic to the node. */
-  ready: Promise<void>;
+  subscribers: Connections;
+  /** Resolves once the broker delivers this topic to the node; gone once it has. */
+  ready: Promise<void> | undefined;
+}
+
+function countOf(connections: Connections | undefined): number {
+  if (connections === undefined) return 0;
+  return connections instanceof Set ? connections.size : 1;
 }
 
 type HubEvent = { type: string } & Record<string, unknown>;
@@ -97,8 +107,8 @@ function makeOutgoing(topic: string, seq: number | undefined, data: string): Out
 }
 
 export class Hub {
-  private readonly connections = new Map<string, Connection>();
-  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly connections = new Set<Connection>();
+  private readonly byUser = new Map<string, Connections>();
   private readonly topics = new Map<string, TopicState>();
   private readonly changeListeners = new Set<(change: ConnectionChange) => void>();
   /** Concurrent identical history reads (a reconnect storm) share one broker call. */
@@ -146,12 +156,17 @@ export class Hub {
 
   /** Registers a connection; the caller then subscribes it (see `subscribeDefaults`). */
   addConnection(userId: string, ip: string, sink: ConnectionSink): Connection {
-    const connection = new Connection(randomUUID(), userId, ip, sink);
-    this.connections.set(connection.id, connection);
-    let mine = this.byUser.get(userId);
-    if (!mine) this.byUser.set(userId, (mine = new Set()));
-    mine.add(connection);
-    this.emitChange({ kind: 'opened', connection, userConnections: mine.size });
+    const connection = new Connection(userId, ip, sink);
+    this.connections.add(connection);
+    const mine = this.byUser.get(userId);
+    if (mine === undefined) this.byUser.set(userId, connection);
+    else if (mine instanceof Set) mine.add(connection);
+    else this.byUser.set(userId, new Set([mine, connection]));
+    this.emitChange({
+      kind: 'opened',
+      connection,
+      userConnections: countOf(this.byUser.get(userId)),
+    });
     return connection;
   }
 
@@ -193,14 +208,25 @@ export class Hub {
   removeConnection(connection: Connection): void {
     if (connection.closed) return;
     connection.closed = true;
-    this.connections.delete(connection.id);
+    this.connections.delete(connection);
     for (const topic of connection.topics) this.detach(connection, topic);
     connection.topics.clear();
-    connection.catchingUp.clear();
-    const mine = this.byUser.get(connection.userId);
-    mine?.delete(connection);
-    if (mine && mine.size === 0) this.byUser.delete(connection.userId);
-    this.emitChange({ kind: 'closed', connection, userConnections: mine?.size ?? 0 });
+    connection.endAllHolds();
+    const { userId } = connection;
+    const mine = this.byUser.get(userId);
+    if (mine === connection) {
+      this.byUser.delete(userId);
+    } else if (mine instanceof Set) {
+      mine.delete(connection);
+      // Nothing iterates these sets, so the last one left may take the set's place.
+      if (mine.size === 0) this.byUser.delete(userId);
+      else if (mine.size === 1) this.byUser.set(userId, mine.values().next().value!);
+    }
+    this.emitChange({
+      kind: 'closed',
+      connection,
+      userConnections: countOf(this.byUser.get(userId)),
+    });
   }
 
   observeConnections(listener: (change: ConnectionChange) => void): () => void {
@@ -213,7 +239,7 @@ export class Hub {
   }
 
   userConnectionCount(userId: string): number {
-    return this.byUser.get(userId)?.size ?? 0;
+    return countOf(this.byUser.get(userId));
   }
 
   /** Users with at least one connection on this node. */
@@ -246,7 +272,7 @@ export class Hub {
     for (const topic of fresh) {
       connection.topics.add(topic);
       // Live events that arrive before the start position is known wait in the catch-up queue.
-      connection.catchingUp.set(topic, []);
+      connection.holdLive(topic);
       this.attach(connection, topic);
     }
     await Promise.all(fresh.map((t) => this.topics.get(t)?.ready ?? Promise.resolve()));
@@ -271,7 +297,7 @@ export class Hub {
     for (const topic of topics) {
       if (!connection.topics.delete(topic)) continue;
       connection.positions.delete(topic);
-      connection.catchingUp.delete(topic);
+      connection.endHold(topic);
       this.detach(connection, topic);
     }
   }
@@ -346,7 +372,7 @@ export class Hub {
 
   /** Closes every connection (shutdown), telling clients to reconnect elsewhere. */
   closeAll(): void {
-    for (const connection of [...this.connections.values()]) {
+    for (const connection of [...this.connections]) {
       connection.sink.close('going_away_reconnect');
       this.removeConnection(connection);
     }
@@ -389,25 +415,35 @@ export class Hub {
   }
 
   private attach(connection: Connection, topic: string): void {
-    let state = this.topics.get(topic);
-    if (!state) {
-      const subscribers = new Set<Connection>();
-      state = { subscribers, ready: Promise.resolve() };
-      this.topics.set(topic, state);
-      const created = state;
-      created.ready = this.options.broker.subscribe([topic]).catch((err: unknown) => {
-        // The broker re-subscribes wanted topics when it comes back; repair fills the gap.
-        this.log.warn({ err, topic }, 'broker subscribe failed; will recover on reconnect');
-      });
+    const state = this.topics.get(topic);
+    if (state) {
+      const { subscribers } = state;
+      if (subscribers instanceof Set) subscribers.add(connection);
+      else if (subscribers !== connection) state.subscribers = new Set([subscribers, connection]);
+      return;
     }
-    state.subscribers.add(connection);
+    const created: TopicState = { subscribers: connection, ready: undefined };
+    this.topics.set(topic, created);
+    const ready = this.options.broker.subscribe([topic]).catch((err: unknown) => {
+      // The broker re-subscribes wanted topics when it comes back; repair fills the gap.
+      this.log.warn({ err, topic }, 'broker subscribe failed; will recover on reconnect');
+    });
+    created.ready = ready;
+    void ready.then(() => {
+      if (created.ready === ready) created.ready = undefined;
+    });
   }
 
   private detach(connection: Connection, topic: string): void {
     const state = this.topics.get(topic);
     if (!state) return;
-    state.subscribers.delete(connection);
-    if (state.subscribers.size === 0) {
+    const { subscribers } = state;
+    // A set stays a set until it is empty: a delivery may be iterating it right now.
+    const empty =
+      subscribers instanceof Set
+        ? subscribers.delete(connection) && subscribers.size === 0
+        : subscribers === connection;
+    if (empty) {
       this.topics.delete(topic);
       this.options.broker.unsubscribe([topic]).catch((err: unknown) => {
         this.log.warn({ err, topic }, 'broker unsubscribe failed');
@@ -454,8 +490,7 @@ export class Hub {
         this.log.warn({ err, topic }, 'could not read the topic head; starting from live events');
       }
     }
-    const queued = connection.catchingUp.get(topic) ?? [];
-    connection.catchingUp.delete(topic);
+    const queued = connection.endHold(topic);
     connection.positions.set(topic, latest);
     for (const event of queued) this.deliverTo(connection, event);
   }
@@ -469,8 +504,8 @@ export class Hub {
     rewind = false,
   ): Promise<void> {
     if (!alreadyHolding) {
-      if (connection.catchingUp.has(topic)) return; // a replay is already running
-      connection.catchingUp.set(topic, []);
+      if (connection.heldLive(topic)) return; // a replay is already running
+      connection.holdLive(topic);
     }
     if (rewind) {
       // The client says what it has: a position behind ours means it lost events we sent (a
@@ -515,9 +550,7 @@ export class Hub {
     }
     connection.positions.set(topic, Math.max(after, connection.positions.get(topic) ?? 0));
     if (after > from) this.options.metrics?.resumes.inc({ result: 'resumed' });
-    const queued = connection.catchingUp.get(topic) ?? [];
-    connection.catchingUp.delete(topic);
-    for (const event of queued) this.deliverTo(connection, event);
+    for (const event of connection.endHold(topic)) this.deliverTo(connection, event);
   }
 
   private readHistory(topic: string, after: number, limit: number): Promise<HistoryPage> {
@@ -541,7 +574,12 @@ export class Hub {
     const state = this.topics.get(delivery.topic);
     if (!state) return;
     const event = makeOutgoing(delivery.topic, delivery.seq, delivery.data);
-    for (const connection of state.subscribers) this.deliverTo(connection, event);
+    const { subscribers } = state;
+    if (subscribers instanceof Set) {
+      for (const connection of subscribers) this.deliverTo(connection, event);
+    } else {
+      this.deliverTo(subscribers, event);
+    }
     const publishedAt = delivery.publishedAt;
     if (publishedAt === undefined) return;
     // Once per delivery per node, after every local socket was written to.
@@ -551,7 +589,7 @@ export class Hub {
         startTime: publishedAt,
         attributes: {
           'messaging.destination': delivery.topic,
-          'switchboard.subscribers': state.subscribers.size,
+          'switchboard.subscribers': countOf(state.subscribers),
           ...(delivery.seq === undefined ? {} : { 'switchboard.seq': delivery.seq }),
         },
       })
@@ -560,7 +598,7 @@ export class Hub {
 
   private deliverTo(connection: Connection, event: OutgoingEvent): void {
     if (connection.closed) return;
-    const held = connection.catchingUp.get(event.topic);
+    const held = connection.heldLive(event.topic);
     if (held) {
       if (held.length >= this.maxCatchUpEvents) {
         this.closeSlow(connection);
@@ -575,8 +613,7 @@ export class Hub {
         if (event.seq <= position) return; // already delivered (history and live overlap)
         if (event.seq > position + 1) {
           // Something between was missed (a lost publish); fill it from history first.
-          const holding: OutgoingEvent[] = [event];
-          connection.catchingUp.set(event.topic, holding);
+          connection.holdLive(event.topic, [event]);
           void this.catchUp(connection, event.topic, position, true);
           return;
         }
@@ -622,12 +659,11 @@ export class Hub {
 
   /** Holds the topic's later live events while the reaction runs, then sends them in order. */
   private reactThenSend(connection: Connection, event: OutgoingEvent, react: EventReaction): void {
-    const held: OutgoingEvent[] = [];
-    connection.catchingUp.set(event.topic, held);
+    const held = connection.holdLive(event.topic);
     void this.react(connection, event, react).then(() => {
       // Unsubscribed or closed meanwhile: the held events are nobody's any more.
-      if (connection.closed || connection.catchingUp.get(event.topic) !== held) return;
-      connection.catchingUp.delete(event.topic);
+      if (connection.closed || connection.heldLive(event.topic) !== held) return;
+      connection.endHold(event.topic);
       if (!this.send(connection, event)) return;
       for (const next of held) this.deliverTo(connection, next);
     });
@@ -664,9 +700,10 @@ export class Hub {
   /** After a broker outage, pull what each topic may have missed from history. */
   private repairAfterBrokerOutage(): void {
     for (const [topic, state] of this.topics) {
-      for (const connection of state.subscribers) {
+      const { subscribers } = state;
+      for (const connection of subscribers instanceof Set ? subscribers : [subscribers]) {
         const position = connection.positions.get(topic);
-        if (position !== undefined && !connection.catchingUp.has(topic)) {
+        if (position !== undefined && !connection.heldLive(topic)) {
           void this.catchUp(connection, topic, position);
         }
       }
