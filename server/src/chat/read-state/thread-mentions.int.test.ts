@@ -1,7 +1,7 @@
 // How thread replies count in the channel list: a plain reply never makes the channel unread; a
 // reply that names you counts as a mention of the channel until you read that thread (reading
-// the channel does not read its threads); @channel and @here in a reply notify nobody. The
-// stored counts, the recomputed ones and the list agree at every step.
+// the channel does not read its threads); @channel and @here in a reply notify nobody; posting in
+// the channel reads it. The stored counts, the recomputed ones and the list agree at every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
@@ -118,6 +118,19 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     const deleted = await alice.call('DELETE', `/api/v1/messages/${reply.id}`);
     expect(deleted.status).toBe(204);
     expect(await readChannel(bob, root.seq)).toMatchObject({ mentionCount: 0 });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+  }, 60_000);
+
+  it('clears the mentions before a message you post, but not those in threads you have not read', async () => {
+    const root = await send(carol, 'a third thread');
+    await send(alice, `@${bob.username} in the thread`, root.id);
+    await send(alice, `@${bob.username} in the channel`);
+    await send(alice, '@here anyone?');
+    expect(await listed(bob)).toEqual({ unread: true, mentionCount: 3 });
+    await send(bob, 'here, reading along');
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 1 });
+    await bob.call('PUT', `/api/v1/messages/${root.id}/thread/read`);
+    await send(bob, 'all caught up');
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
   }, 60_000);
 });

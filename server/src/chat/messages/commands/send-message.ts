@@ -13,6 +13,7 @@ import { channelMembers, channels, messages, threadFollows } from '../../schema.
 import { channelTransaction, SeqRaceError } from '../channel-transaction.js';
 import { parseMentions } from '../mentions.js';
 import { presentMessage, type MessageRow, type MessageView } from '../presenters/message.js';
+import { unreadThreadMentions } from '../../read-state/commands/unread-queries.js';
 import { channelMemberIds, viewMessage } from '../queries.js';
 import { sendMessageInput, type SendMessageInput } from '../schemas.js';
 import { threadSummary } from './thread-summary.js';
@@ -91,10 +92,15 @@ export async function sendMessage(
             lastMessageAt: now,
           })
           .where(eq(channels.id, channel.id));
-        // Posting in a channel means having seen it.
+        // Posting in a channel means having seen it: the marker moves to the new message, and
+        // the mentions left are those in threads not read yet (looked up only when there are any).
         await tx
           .update(channelMembers)
-          .set({ lastReadSeq: sql`greatest(${channelMembers.lastReadSeq}, ${seq})` })
+          .set({
+            lastReadSeq: sql`greatest(${channelMembers.lastReadSeq}, ${seq})`,
+            mentionCount: sql`case when ${channelMembers.mentionCount} = 0 then 0
+              else ${unreadThreadMentions(channel.id, userId)} end`,
+          })
           .where(and(eq(channelMembers.channelId, channel.id), eq(channelMembers.userId, userId)));
       }
       await options.inTransaction?.(tx, message);

@@ -53,6 +53,18 @@ export async function newestReplySeq(db: Executor, rootId: string): Promise<numb
 }
 
 /**
+ * Replies in the channel's threads that name the user after their marker in that thread (the
+ * thread part of `channelMentionCount`), as an integer expression.
+ */
+export function unreadThreadMentions(channelId: string, userId: string): SQL {
+  return sql`(select count(*)::int from chat.thread_follows f
+      join chat.messages root on root.id = f.root_id and root.channel_id = ${channelId}
+      join chat.messages m on m.thread_root_id = f.root_id and m.seq > f.last_read_seq
+      where f.user_id = ${userId}::uuid and m.author_id <> ${userId}::uuid
+        and m.deleted_at is null and ${userId}::uuid = any(m.mention_user_ids))`;
+}
+
+/**
  * Mentions of the user in the channel, as the channel list counts them: root messages after the
  * channel marker that name them or say @channel / @here, plus thread replies that name them
  * after their marker in that thread (a reply is not posted to the channel, so its @channel and
@@ -72,12 +84,7 @@ export async function channelMentionCount(
             where channel_id = ${channelId} and seq > ${afterSeq} and thread_root_id is null
               and author_id <> ${userId}::uuid and deleted_at is null
               and (${userId}::uuid = any(mention_user_ids) or mentions_channel or mentions_here))
-          +
-          (select count(*) from chat.thread_follows f
-            join chat.messages root on root.id = f.root_id and root.channel_id = ${channelId}
-            join chat.messages m on m.thread_root_id = f.root_id and m.seq > f.last_read_seq
-            where f.user_id = ${userId}::uuid and m.author_id <> ${userId}::uuid
-              and m.deleted_at is null and ${userId}::uuid = any(m.mention_user_ids))
+          + ${unreadThreadMentions(channelId, userId)}
         as n`,
   );
   return Number(row?.n ?? 0);
