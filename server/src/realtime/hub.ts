@@ -94,16 +94,28 @@ export class DurableTopicError extends Error {
   }
 }
 
+/** One object per delivery (closures would be three), its frame and type worked out on first use. */
+class Outgoing implements OutgoingEvent {
+  private frame: string | undefined = undefined;
+  private eventType: string | undefined = undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly seq: number | undefined,
+    readonly data: string,
+  ) {}
+
+  wsFrame(): string {
+    return (this.frame ??= eventFrame(this.topic, this.seq, this.data));
+  }
+
+  type(): string {
+    return (this.eventType ??= eventTypeOf(this.data));
+  }
+}
+
 function makeOutgoing(topic: string, seq: number | undefined, data: string): OutgoingEvent {
-  let frame: string | undefined;
-  let type: string | undefined;
-  return {
-    topic,
-    seq,
-    data,
-    wsFrame: () => (frame ??= eventFrame(topic, seq, data)),
-    type: () => (type ??= eventTypeOf(data)),
-  };
+  return new Outgoing(topic, seq, data);
 }
 
 export class Hub {
@@ -115,6 +127,8 @@ export class Hub {
   private readonly historyReads = new Map<string, Promise<HistoryPage>>();
   private readonly historySources: HistorySource[] = [];
   private readonly reactions: RegisteredReaction[] = [];
+  private reactionAsked: OutgoingEvent | undefined;
+  private reactionFound: EventReaction | undefined;
   private defaultTopicsProvider: DefaultTopicsProvider | undefined;
   private readonly maxCatchUpEvents: number;
   private readonly historyPageSize: number;
@@ -320,6 +334,7 @@ export class Hub {
    */
   reactTo(topicPrefix: string, types: readonly string[], react: EventReaction): void {
     this.reactions.push({ topicPrefix, types: new Set(types), react });
+    this.reactionAsked = undefined;
   }
 
   // ---- publishing (the in-process API modules use) --------------------------------------
@@ -629,12 +644,18 @@ export class Hub {
 
   private reactionFor(event: OutgoingEvent): EventReaction | undefined {
     if (this.reactions.length === 0) return undefined;
+    // Asked once per subscriber of a delivery: the answer for the same event is remembered.
+    if (event === this.reactionAsked) return this.reactionFound;
+    let found: EventReaction | undefined;
     for (const reaction of this.reactions) {
       if (event.topic.startsWith(reaction.topicPrefix) && reaction.types.has(event.type())) {
-        return reaction.react;
+        found = reaction.react;
+        break;
       }
     }
-    return undefined;
+    this.reactionAsked = event;
+    this.reactionFound = found;
+    return found;
   }
 
   private async react(

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
 import { connectWs } from '../test-support/ws-client.js';
-import { textFrame } from './ws-frame-writer.js';
+import { textFrameOf } from './ws-frame-writer.js';
 
-describe('textFrame', () => {
+describe('textFrameOf', () => {
   it.each([
     [0, 2],
     [125, 2],
@@ -14,7 +14,7 @@ describe('textFrame', () => {
     [65_535, 4],
     [65_536, 10],
   ])('encodes a %i-byte payload with a %i-byte header', (size, header) => {
-    const frame = textFrame(Buffer.alloc(size, 0x61));
+    const frame = textFrameOf('a'.repeat(size));
     expect(frame.length).toBe(size + header);
     expect(frame[0]).toBe(0x81);
     const declared =
@@ -24,6 +24,13 @@ describe('textFrame', () => {
           ? frame.readUInt16BE(2)
           : Number(frame.readBigUInt64BE(2));
     expect(declared).toBe(size);
+  });
+
+  it('declares the UTF-8 length of multi-byte text and carries its bytes', () => {
+    const text = 'héllo → 世界 🎉'.repeat(20);
+    const frame = textFrameOf(text);
+    expect(frame.readUInt16BE(2)).toBe(Buffer.byteLength(text));
+    expect(frame.subarray(4).toString('utf8')).toBe(text);
   });
 });
 

@@ -5,11 +5,17 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
-/** An unmasked, final text frame (RFC 6455 §5.2) carrying `payload`. */
-export function textFrame(payload: Buffer): Buffer {
-  const length = payload.length;
+/** An unmasked, final text frame (RFC 6455 §5.2) carrying `text`, encoded straight into it. */
+export function textFrameOf(text: string): Buffer {
+  const length = Buffer.byteLength(text);
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(headerLength + length);
+  writeHeader(frame, length);
+  frame.write(text, headerLength, 'utf8');
+  return frame;
+}
+
+function writeHeader(frame: Buffer, length: number): void {
   frame[0] = 0x81; // FIN + opcode 1 (text)
   if (length < 126) {
     frame[1] = length;
@@ -20,16 +26,17 @@ export function textFrame(payload: Buffer): Buffer {
     frame[1] = 127;
     frame.writeBigUInt64BE(BigInt(length), 2);
   }
-  payload.copy(frame, headerLength);
-  return frame;
 }
 
-/** The TCP socket under a `ws` WebSocket, when frames may be written to it directly. */
-export function rawSocketOf(ws: WebSocket): Socket | undefined {
-  // With permessage-deflate negotiated, `ws` must compress and may queue: use its own send.
+/**
+ * The TCP socket under a `ws` WebSocket, when frames may be written to it directly: not with
+ * permessage-deflate, where `ws` must compress and may queue. Extensions are settled by the
+ * handshake, so this is asked once per socket (`ws.extensions` builds a string on every read);
+ * check `destroyed` before each write.
+ */
+export function directSocketOf(ws: WebSocket): Socket | undefined {
   if (ws.extensions !== '') return undefined;
-  const socket = (ws as unknown as { _socket?: Socket })._socket;
-  return socket && !socket.destroyed ? socket : undefined;
+  return (ws as unknown as { _socket?: Socket })._socket;
 }
 
 const corked = new Set<Socket>();

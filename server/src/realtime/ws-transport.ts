@@ -1,6 +1,7 @@
 // WebSocket transport (`ws`) at /ws and /api/v1/ws: handshake auth (header, ?token=, or a first
 // `auth` frame), core ops, module ops, heartbeats and bounded outgoing buffers.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   anyClientFrame,
@@ -22,7 +23,7 @@ import type { Admission, Refusal } from './limits.js';
 import { OpError, type OpRegistry } from './ops.js';
 import type { TopicPolicies } from './topics.js';
 import { DeadlineQueue, MAX_TIMER_MS, type Deadline } from './deadline-queue.js';
-import { rawSocketOf, textFrame, writeFrame } from './ws-frame-writer.js';
+import { directSocketOf, textFrameOf, writeFrame } from './ws-frame-writer.js';
 
 export const WS_PATHS = ['/ws', '/api/v1/ws'];
 
@@ -62,7 +63,6 @@ interface TransportShared {
  * capacity.
  */
 class SocketState implements ConnectionSink, Deadline {
-  readonly transport = 'ws';
   identity: Identity | undefined = undefined;
   connection: Connection | undefined = undefined;
   lastPong: number;
@@ -75,6 +75,8 @@ class SocketState implements ConnectionSink, Deadline {
   // The token expiry, scheduled on the transport's DeadlineQueue.
   dueAt = 0;
   deadlineSlot = -1;
+  /** The TCP socket that events are written to as ready-made frames, when `ws` need not frame them. */
+  private readonly direct: Socket | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -88,14 +90,20 @@ class SocketState implements ConnectionSink, Deadline {
     this.lastPong = now;
     this.lastRefill = now;
     this.tokens = tokens;
+    this.direct = directSocketOf(socket);
+  }
+
+  // On the prototype rather than in every instance.
+  get transport(): 'ws' {
+    return 'ws';
   }
 
   sendEvent(event: OutgoingEvent): boolean {
     const socket = this.socket;
     if (socket.bufferedAmount > this.shared.maxBufferBytes) return false;
     if (socket.readyState !== socket.OPEN) return true; // closing: it will resume elsewhere
-    const raw = rawSocketOf(socket);
-    if (raw) writeFrame(raw, frameBytes(event));
+    const direct = this.direct;
+    if (direct && !direct.destroyed) writeFrame(direct, frameBytes(event));
     else socket.send(event.wsFrame());
     return true;
   }
@@ -115,13 +123,20 @@ class SocketState implements ConnectionSink, Deadline {
   }
 }
 
-const wsFrames = new WeakMap<OutgoingEvent, Buffer>();
+let framedEvent: OutgoingEvent | undefined;
+let framed: Buffer | undefined;
 
-/** The complete WebSocket frame, built once per delivery and shared by every socket. */
+/**
+ * The complete WebSocket frame, built once per delivery and shared by every socket: the hub
+ * writes a delivery to all its local subscribers in one pass, so the last event's frame is the
+ * one asked for (an event held back during a replay and sent later is framed again).
+ */
 function frameBytes(event: OutgoingEvent): Buffer {
-  let frame = wsFrames.get(event);
-  if (!frame) wsFrames.set(event, (frame = textFrame(Buffer.from(event.wsFrame()))));
-  return frame;
+  if (event !== framedEvent || !framed) {
+    framed = textFrameOf(event.wsFrame());
+    framedEvent = event;
+  }
+  return framed;
 }
 
 /**
