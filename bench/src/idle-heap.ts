@@ -42,7 +42,7 @@ function parseFlags(argv: readonly string[]): Flags {
   const flags: Flags = {
     systems: ['switchboard', 'ws'],
     connections: 2000,
-    warmup: 200,
+    warmup: 0,
     redis: false,
     server: join(root, 'server/bin/switchboard.js'),
     snapshotDir: undefined,
@@ -60,6 +60,8 @@ function parseFlags(argv: readonly string[]): Flags {
   for (const system of flags.systems) {
     if (system !== 'switchboard' && system !== 'ws') throw new Error(`unknown system ${system}`);
   }
+  // A warm-up as large as the measured set leaves the JIT's code out of the difference.
+  if (flags.warmup === 0) flags.warmup = flags.connections;
   return flags;
 }
 
@@ -271,7 +273,7 @@ function perConnection(after: HeapReading, before: HeapReading, n: number) {
 async function run(system: string, flags: Flags) {
   const server = system === 'switchboard' ? await startSwitchboard(flags) : await startRawWs();
   try {
-    // JIT, lazily loaded modules and pools grow on first use: leave them warm in the baseline.
+    // JIT code, lazily loaded modules and pools grow on first use: they belong in the baseline.
     await closeAll(await openMany(server, 0, flags.warmup));
     const before = await measure(server);
     if (flags.snapshotDir) {
@@ -290,6 +292,12 @@ async function run(system: string, flags: Flags) {
     }
     await closeAll(sockets);
     const closed = await measure(server);
+    if (flags.snapshotDir) {
+      await server.request({
+        probe: 'snapshot',
+        path: join(flags.snapshotDir, `${system}-closed.heapsnapshot`),
+      });
+    }
     return {
       scenario: 'idle-heap',
       system,
