@@ -13,8 +13,7 @@ export interface HeapReading {
 }
 
 export type ProbeAsk =
-  | { readonly probe: 'measure' }
-  | { readonly probe: 'snapshot'; readonly path: string };
+  { readonly probe: 'measure' } | { readonly probe: 'snapshot'; readonly path: string };
 
 export type ProbeRequest = ProbeAsk & { readonly id: number };
 

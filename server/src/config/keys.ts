@@ -509,7 +509,7 @@ export const configKeys = {
         .optional(),
     ),
     'a comma-separated list of host names or host:port pairs',
-    'Callback hosts allowed besides Kakao\'s own (https on .kakao.com, .kakaocdn.net, .kakaoenterprise.com), over http or https; for test doubles only, refused in production.',
+    "Callback hosts allowed besides Kakao's own (https on .kakao.com, .kakaocdn.net, .kakaoenterprise.com), over http or https; for test doubles only, refused in production.",
   ),
   RELAY_SESSION_TTL_SECONDS: spec(
     int(30, 86_400).default(300),
