@@ -23,6 +23,11 @@ export interface ConnectionSink {
   /** Bytes queued for the client and not yet written to the socket. */
   bufferedBytes(): number;
   close(code: CloseCodeName, message?: string): void;
+  /**
+   * True for a service's connection (an agent's stream) rather than a person's: it does not make
+   * its user online. A user's connections are all of one kind.
+   */
+  readonly invisible?: boolean;
 }
 
 export interface ConnectionInfo {

@@ -256,9 +256,12 @@ export class Hub {
     return countOf(this.byUser.get(userId));
   }
 
-  /** Users with at least one connection on this node. */
-  localUsers(): IterableIterator<string> {
-    return this.byUser.keys();
+  /** Users with at least one connection on this node that counts for presence. */
+  *presentUsers(): IterableIterator<string> {
+    for (const [userId, connections] of this.byUser) {
+      const one = connections instanceof Set ? connections.values().next().value : connections;
+      if (one && !one.sink.invisible) yield userId;
+    }
   }
 
   allConnections(): IterableIterator<Connection> {

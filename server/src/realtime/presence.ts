@@ -65,7 +65,7 @@ export class Presence {
     const { hub, leaseMs } = this.options;
     this.started = false;
     this.unobserve = hub.observeConnections((change) => this.onChange(change));
-    for (const userId of hub.localUsers()) this.pending.add(userId);
+    for (const userId of hub.presentUsers()) this.pending.add(userId);
     // Taking the lease first means the first write does not look like a lost lease.
     await this.refresh();
     this.started = true;
@@ -129,7 +129,7 @@ export class Presence {
   }
 
   private onChange(change: ConnectionChange): void {
-    if (this.stopped) return;
+    if (this.stopped || change.connection.sink.invisible) return;
     this.pending.add(change.connection.userId);
     // While the store is failing, the retry timer writes; churn must not hammer it meanwhile.
     if (this.pending.size >= this.flushSize && !this.failing) {
@@ -196,7 +196,7 @@ export class Presence {
 
   /** Entries this node wrote may be gone (reaped while it was cut off): write them all again. */
   private resyncSoon(): void {
-    for (const userId of this.options.hub.localUsers()) this.pending.add(userId);
+    for (const userId of this.options.hub.presentUsers()) this.pending.add(userId);
     this.retrySoon();
   }
 

@@ -35,6 +35,7 @@ export interface AgentStreamOptions {
 
 export class AgentStream implements ConnectionSink {
   readonly transport = 'sse' as const;
+  readonly invisible = true;
   private ended = false;
   /** Frames written while a gap is being filled wait here, so order is kept. */
   private held: string[] | undefined;

@@ -75,6 +75,10 @@ describe(`relay agent stream (${target})`, () => {
     ]);
     // Every written message is delivered, replayed or live.
     await allDelivered([first.id, second.id, live.id]);
+    // An agent is a service, not a person: its stream does not make anyone online.
+    await ctx.realtime.presence.flush();
+    expect(ctx.realtime.hub.userConnectionCount(`relay-account:${account.id}`)).toBe(1);
+    expect(await ctx.realtime.presence.isOnline(`relay-account:${account.id}`)).toBe(false);
     stream.close();
   });
 

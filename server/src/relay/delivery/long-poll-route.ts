@@ -35,6 +35,7 @@ function present(message: ClaimedMessage) {
 /** A hub connection that only tells when a `message` event arrives. */
 class MessageWaiter implements ConnectionSink {
   readonly transport = 'sse' as const;
+  readonly invisible = true;
   private wake: (() => void) | undefined;
   private arrived = false;
 

@@ -21,7 +21,7 @@ export async function handleSkillPayload(
   ctx: RelayContext,
   rawPayload: unknown,
   payload: SkillPayload,
-  signal: AbortSignal,
+  mayCommit: () => boolean,
 ): Promise<WebhookAnswer> {
   const now = new Date(ctx.now());
   const ref = conversationRefOf(payload);
@@ -46,7 +46,7 @@ export async function handleSkillPayload(
       callbackUrl: callback.url,
       callbackExpiresAt: callback.expiresAt,
     },
-    { signal },
+    { mayCommit },
   );
   ctx.logger.debug(
     { conversationKey: ref.conversationKey, messageId: queued.id, eventSeq: queued.eventSeq },

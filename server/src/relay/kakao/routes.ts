@@ -9,9 +9,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { AppError } from '../../http/index.js';
 import { componentLogger } from '../../observability/index.js';
 import type { RelayContext } from '../context.js';
-import { EnqueueAbandonedError } from '../messages/enqueue.js';
-import { handleSkillPayload, type WebhookAnswer } from './handle-webhook.js';
-import { INTERNAL_ERROR, textResponse } from './replies.js';
+import { answerWithinDeadline } from './deadline.js';
+import { handleSkillPayload } from './handle-webhook.js';
 import { skillPayloadSchema, conversationKeyOf } from './skill-payload.js';
 import {
   checkSignature,
@@ -45,7 +44,7 @@ export function registerKakaoRoutes(app: FastifyInstance, ctx: RelayContext): vo
     const conversationKey = conversationKeyOf(payload);
     const answer = await answerWithinDeadline(
       ctx.config.KAKAO_WEBHOOK_DEADLINE_MS,
-      (signal) => handleSkillPayload({ ...ctx, logger }, rawPayload, payload, signal),
+      (mayCommit) => handleSkillPayload({ ...ctx, logger }, rawPayload, payload, mayCommit),
       (error, timedOut) =>
         logger.error(
           { err: error, conversationKey, timedOut },
@@ -78,38 +77,5 @@ function parseJson(rawBody: Buffer): unknown {
       'invalid_json',
       `The request body is not valid JSON: ${(error as Error).message}`,
     );
-  }
-}
-
-/**
- * The handler's answer, or the error text when it fails or is still running at the deadline (it
- * is then told to give up through `signal`, so it does not queue a message after the fact).
- */
-async function answerWithinDeadline(
-  deadlineMs: number,
-  work: (signal: AbortSignal) => Promise<WebhookAnswer>,
-  report: (error: unknown, timedOut: boolean) => void,
-): Promise<WebhookAnswer> {
-  const abandon = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), deadlineMs);
-  });
-  const running = work(abandon.signal);
-  try {
-    const outcome = await Promise.race([running, deadline]);
-    if (outcome !== 'timeout') return outcome;
-    abandon.abort();
-    report(new Error(`no answer after ${deadlineMs} ms`), true);
-    // What the work does later is logged, not answered.
-    running.catch((error: unknown) => {
-      if (!(error instanceof EnqueueAbandonedError)) report(error, false);
-    });
-    return textResponse(INTERNAL_ERROR);
-  } catch (error) {
-    report(error, false);
-    return textResponse(INTERNAL_ERROR);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -35,7 +35,13 @@ export class EnqueueAbandonedError extends Error {
 export async function enqueueInboundMessage(
   ctx: RelayContext,
   message: InboundMessage,
-  options: { signal?: AbortSignal } = {},
+  options: {
+    /**
+     * Asked right before COMMIT: false means the caller has stopped waiting and the message must
+     * not be queued. Once it said true the caller waits for the commit's outcome.
+     */
+    mayCommit?: () => boolean;
+  } = {},
 ): Promise<EnqueuedMessage> {
   const id = randomUUID();
   const createdAt = new Date(ctx.now());
@@ -65,7 +71,7 @@ export async function enqueueInboundMessage(
     });
     // Kakao already got an error answer: a message queued now would look lost to its sender
     // and answered to nobody.
-    if (options.signal?.aborted) throw new EnqueueAbandonedError();
+    if (options.mayCommit && !options.mayCommit()) throw new EnqueueAbandonedError();
     return { id, eventSeq, createdAt };
   });
 }

@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { EnqueueAbandonedError } from '../messages/enqueue.js';
+import { answerWithinDeadline } from './deadline.js';
+import { CALLBACK_ACK, INTERNAL_ERROR, textResponse } from './replies.js';
+
+describe('answerWithinDeadline', () => {
+  it('answers with the work when it finishes in time', async () => {
+    const reports: boolean[] = [];
+    const answer = await answerWithinDeadline(
+      200,
+      (mayCommit) => Promise.resolve(mayCommit() ? CALLBACK_ACK : textResponse('no')),
+      (_error, timedOut) => reports.push(timedOut),
+    );
+    expect(answer).toEqual(CALLBACK_ACK);
+    expect(reports).toEqual([]);
+  });
+
+  it('answers the error text at the deadline and refuses a later commit', async () => {
+    const reports: boolean[] = [];
+    let allowed: boolean | undefined;
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    const answer = await answerWithinDeadline(
+      30,
+      async (mayCommit) => {
+        await sleep(80);
+        allowed = mayCommit();
+        finished();
+        if (!allowed) throw new EnqueueAbandonedError();
+        return CALLBACK_ACK;
+      },
+      (_error, timedOut) => reports.push(timedOut),
+    );
+    expect(answer).toEqual(textResponse(INTERNAL_ERROR));
+    await done;
+    await sleep(0);
+    expect(allowed).toBe(false);
+    // The timeout is reported once; the abandoned enqueue is expected, not an error.
+    expect(reports).toEqual([true]);
+  });
+
+  it('waits for a commit that started before the deadline instead of answering an error', async () => {
+    const answer = await answerWithinDeadline(
+      30,
+      async (mayCommit) => {
+        expect(mayCommit()).toBe(true);
+        await sleep(80); // COMMIT still running when the deadline fires
+        return CALLBACK_ACK;
+      },
+      () => undefined,
+    );
+    expect(answer).toEqual(CALLBACK_ACK);
+  });
+
+  it('answers the error text when the work fails', async () => {
+    const reports: boolean[] = [];
+    const answer = await answerWithinDeadline(
+      200,
+      () => Promise.reject(new Error('database down')),
+      (_error, timedOut) => reports.push(timedOut),
+    );
+    expect(answer).toEqual(textResponse(INTERNAL_ERROR));
+    expect(reports).toEqual([false]);
+  });
+});

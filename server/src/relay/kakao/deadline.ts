@@ -1,0 +1,47 @@
+// Kakao gives up on a skill after 5 s: the webhook answers by its own deadline, and what it
+// answers must match what happened to the message.
+import { EnqueueAbandonedError } from '../messages/enqueue.js';
+import type { WebhookAnswer } from './handle-webhook.js';
+import { INTERNAL_ERROR, textResponse } from './replies.js';
+
+/**
+ * The handler's answer, or the error text when it fails or is still running at the deadline. The
+ * work asks `mayCommit()` right before it commits a queued message: after the deadline the answer
+ * is no, so nothing is queued after the user was told it failed; once it said yes, the deadline
+ * waits for the commit, so a committed message is never answered with an error.
+ */
+export async function answerWithinDeadline(
+  deadlineMs: number,
+  work: (mayCommit: () => boolean) => Promise<WebhookAnswer>,
+  report: (error: unknown, timedOut: boolean) => void,
+): Promise<WebhookAnswer> {
+  // Widened on purpose: `mayCommit` changes it while the race is awaited.
+  let state = 'running' as 'running' | 'committing' | 'abandoned';
+  const mayCommit = (): boolean => {
+    if (state === 'abandoned') return false;
+    state = 'committing';
+    return true;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), deadlineMs);
+  });
+  const running = work(mayCommit);
+  try {
+    const outcome = await Promise.race([running, deadline]);
+    if (outcome !== 'timeout') return outcome;
+    if (state === 'committing') return await running;
+    state = 'abandoned';
+    report(new Error(`no answer after ${deadlineMs} ms`), true);
+    // What the work does later is logged, not answered.
+    running.catch((error: unknown) => {
+      if (!(error instanceof EnqueueAbandonedError)) report(error, false);
+    });
+    return textResponse(INTERNAL_ERROR);
+  } catch (error) {
+    report(error, false);
+    return textResponse(INTERNAL_ERROR);
+  } finally {
+    clearTimeout(timer);
+  }
+}
