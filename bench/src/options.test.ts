@@ -5,7 +5,7 @@ describe('parseOptions', () => {
   it('defaults to every scenario and system', () => {
     const o = parseOptions([]);
     expect(o).toMatchObject({
-      scenarios: ['A', 'B', 'C', 'D', 'E'],
+      scenarios: ['A', 'B', 'C', 'D', 'E', 'R'],
       systems: ['switchboard', 'socketio', 'ws', 'ws-redis'],
       subscribers: [1000, 5000],
       nodes: 2,
@@ -54,6 +54,26 @@ describe('parseOptions', () => {
       chat: { users: 1000, channels: 100, rate: 1000, windowSeconds: 20 },
     });
     expect(parseOptions(['--chat-users=1000', '--chat-channels=3'])).toHaveProperty('error');
+  });
+
+  it('reads the relay scenario’s flags', () => {
+    const o = parseOptions([
+      '--scenario=r',
+      '--relay-accounts=10',
+      '--relay-conversations=50',
+      '--relay-rate=100',
+      '--relay-window=5',
+    ]);
+    expect(o).toMatchObject({
+      scenarios: ['R'],
+      relay: { accounts: 10, conversations: 50, rate: 100, windowSeconds: 5 },
+    });
+    expect(parseOptions([])).toMatchObject({
+      relay: { accounts: 100, conversations: 1000, rate: 500, windowSeconds: 30 },
+    });
+    expect(parseOptions(['--relay-accounts=10', '--relay-conversations=5'])).toHaveProperty(
+      'error',
+    );
   });
 
   it('reads the durable scenario’s flags', () => {

@@ -21,6 +21,7 @@ export interface BenchOptions {
   redisServer: string;
   durable: DurableFlags;
   chat: ChatFlags;
+  relay: RelayFlags;
   /** Directory for the Switchboard nodes' V8 CPU profiles (`node --cpu-prof`); off when unset. */
   serverCpuProfileDir: string | undefined;
   /** Extra configuration for every Switchboard node, e.g. DATABASE_POOL_MAX. */
@@ -51,16 +52,25 @@ export interface ChatFlags {
   windowSeconds: number;
 }
 
-const SCENARIOS = ['A', 'B', 'C', 'D', 'E'];
+/** (R) the Kakao relay. */
+export interface RelayFlags {
+  accounts: number;
+  conversations: number;
+  /** Webhooks per second over all nodes. */
+  rate: number;
+  windowSeconds: number;
+}
+
+const SCENARIOS = ['A', 'B', 'C', 'D', 'E', 'R'];
 const SYSTEMS = ['switchboard', 'socketio', 'ws', 'ws-redis'];
 
 export const USAGE = `usage: npm run bench -- [flags]
-  --scenario=A,B,C,D,E      A fan-out, B two-person rooms, C idle connections, D durable
-                            pipeline, E team chat (D and E: Switchboard only, need
-                            --database=postgres; default all)
+  --scenario=A,B,C,D,E,R    A fan-out, B two-person rooms, C idle connections, D durable
+                            pipeline, E team chat, R Kakao relay (D, E and R: Switchboard
+                            only, need --database=postgres; default all)
   --systems=${SYSTEMS.join(',')}   (default all; ws is the single-node hub)
   --subscribers=1000,5000   (A) subscribers of the one topic
-  --nodes=2                 (A, B, E) server nodes joined by Redis
+  --nodes=2                 (A, B, E, R) server nodes joined by Redis
   --rate=20000              (A) deliveries per second in the fixed-rate window
   --rooms=1000              (B) two-person rooms
   --room-rate=500           (B) messages per second over all rooms (2 deliveries each)
@@ -87,7 +97,11 @@ export const USAGE = `usage: npm run bench -- [flags]
   --chat-users=1000         (E) users, each with its own WebSocket connection
   --chat-channels=100       (E) channels; user u is a member of channel u mod channels
   --chat-rate=1000          (E) messages per second over all users (WebSocket send op)
-  --chat-window=20          (E) seconds of the measured window (after --warmup)`;
+  --chat-window=20          (E) seconds of the measured window (after --warmup)
+  --relay-accounts=100      (R) agent accounts, one SSE stream each (GET /v1/events)
+  --relay-conversations=1000  (R) paired Kakao conversations, spread evenly over the accounts
+  --relay-rate=500          (R) webhooks per second, round-robin over the nodes
+  --relay-window=30         (R) seconds of the measured window (after --warmup)`;
 
 function ints(value: string, min: number, max: number, name: string): number[] {
   const list = value.split(',').map((v) => Number(v.trim()));
@@ -163,6 +177,7 @@ export function parseOptions(
       pgbench: process.env.BENCH_PGBENCH ?? 'pgbench',
     },
     chat: { users: 1000, channels: 100, rate: 1000, windowSeconds: 20 },
+    relay: { accounts: 100, conversations: 1000, rate: 500, windowSeconds: 30 },
     serverCpuProfileDir: undefined,
     switchboardEnv: {},
   };
@@ -271,12 +286,27 @@ export function parseOptions(
         case 'chat-window':
           o.chat.windowSeconds = int(value, 1, 600, key);
           break;
+        case 'relay-accounts':
+          o.relay.accounts = int(value, 1, 10_000, key);
+          break;
+        case 'relay-conversations':
+          o.relay.conversations = int(value, 1, 1_000_000, key);
+          break;
+        case 'relay-rate':
+          o.relay.rate = int(value, 1, 100_000, key);
+          break;
+        case 'relay-window':
+          o.relay.windowSeconds = int(value, 1, 600, key);
+          break;
         default:
           throw new Error(`unknown flag: --${key}`);
       }
     }
     if (o.durable.pgbenchThreads > o.durable.pgbenchClients) {
       throw new Error('--pgbench-threads cannot exceed --pgbench-clients (pgbench refuses it)');
+    }
+    if (o.relay.conversations < o.relay.accounts) {
+      throw new Error('--relay-conversations must be at least --relay-accounts (one each)');
     }
     if (o.chat.users % o.chat.channels !== 0) {
       throw new Error('--chat-users must be a multiple of --chat-channels (equal channels)');

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { skillPayload } from '../../server/src/relay/test-support/fake-kakao.js';
 import { hashToken, newToken } from '../../server/src/relay/tokens.js';
 import {
+  cpuDelta,
   DeliveryTally,
   latencyOf,
   Receiver,
@@ -21,7 +22,7 @@ import {
   windowOf,
   type Latency,
 } from './harness.js';
-import { delay } from './procs.js';
+import { cpuSecondsByCommand, delay } from './procs.js';
 import type { Result } from './scenarios.js';
 import type { SwitchboardSystem } from './systems/switchboard.js';
 import type { RunContext } from './systems/system.js';
@@ -31,6 +32,11 @@ export const RELAY_TARGETS = { webhookP99Ms: 50 } as const;
 const DRAIN_MS = 15_000;
 const BOT_ID = 'bench-bot';
 const UTTERANCE = /^bench n=(\d+) t=([\d.]+)$/;
+
+/** The nodes may post replies to the bench's own callback address. */
+export const RELAY_SERVER_ENV: Readonly<Record<string, string>> = {
+  RELAY_CALLBACK_INSECURE_HOSTS: '127.0.0.1',
+};
 
 export interface RelayOptions {
   nodes: number;
@@ -242,10 +248,12 @@ export async function relay(
     sampling = [];
     sender.startSampling();
     const from = snapshot(cluster, receiver);
+    const postgresFrom = cpuSecondsByCommand('postgres');
     const sentBefore = pacer.sent();
     const okBefore = sender.ok;
     await delay(o.windowSeconds * 1000);
     const to = snapshot(cluster, receiver);
+    const postgresTo = cpuSecondsByCommand('postgres');
     const sentInWindow = pacer.sent() - sentBefore;
     const webhook = sender.stopSampling();
     const delivery = latencyOf(Float64Array.from(sampling).sort());
@@ -265,6 +273,9 @@ export async function relay(
         }),
     );
     const window = windowOf(from, to);
+    const postgresSeconds = cpuDelta(postgresFrom, postgresTo);
+    const perWebhook = (seconds: number) =>
+      answeredInWindow > 0 ? round((seconds * 1e6) / answeredInWindow, 1) : null;
     const summary = tally.summary();
     const p99 = webhook.p99Ms;
     return {
@@ -289,6 +300,9 @@ export async function relay(
           webhooksSent: sentInWindow,
           webhooksPerSecond: Math.round(sentInWindow / window.seconds),
           webhooksAnsweredPerSecond: Math.round(answeredInWindow / window.seconds),
+          postgresCpuPercent: round((postgresSeconds / window.seconds) * 100, 1),
+          serverCpuUsPerWebhook: perWebhook(to.servers - from.servers),
+          postgresCpuUsPerWebhook: perWebhook(postgresSeconds),
         },
         webhookResponse: webhook,
         webhookToDelivery: delivery,

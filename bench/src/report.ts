@@ -157,6 +157,70 @@ function durable(r: Row): string {
 }
 
 /** (E): the fixed-rate window of team chat, its delivery accounting and setup. */
+/** (R): webhook answers and webhook-to-stream delivery at a fixed rate. */
+function relay(r: Row): string {
+  const p = r.parameters;
+  const m = r.metrics;
+  const w = m.window as Obj;
+  const d = m.delivery as Obj;
+  const t = m.targets as Obj;
+  const latency = (l: unknown) => {
+    const v = (l ?? {}) as Obj;
+    return `${cell(v.p50Ms)} / ${cell(v.p90Ms)} / ${cell(v.p99Ms)} / ${cell(v.maxMs)}`;
+  };
+  return [
+    `Kakao relay (${cell(p.nodes)} nodes, ${cell(p.agentStreams)} agent streams, ` +
+      `${cell(p.conversations)} paired conversations):`,
+    '',
+    table(
+      [
+        'rate /s',
+        'sent /s',
+        'answered /s',
+        'webhook response p50 / p90 / p99 / max ms',
+        'webhook → SSE p50 / p90 / p99 / max ms',
+        'server CPU %',
+        'server µs/webhook',
+        'PostgreSQL CPU %',
+        'PostgreSQL µs/webhook',
+        'Redis CPU %',
+        'load gen CPU %',
+        'run-queue wait % server / load gen',
+      ],
+      [
+        [
+          p.webhooksPerSecond,
+          w.webhooksPerSecond,
+          w.webhooksAnsweredPerSecond,
+          latency(m.webhookResponse),
+          latency(m.webhookToDelivery),
+          w.serverCpuPercent,
+          w.serverCpuUsPerWebhook,
+          w.postgresCpuPercent,
+          w.postgresCpuUsPerWebhook,
+          w.redisCpuPercent,
+          w.loadGeneratorCpuPercent,
+          wait(w),
+        ],
+      ],
+    ),
+    '',
+    table(
+      ['lost', 'duplicates', 'webhook errors', 'drained', 'inbound statuses', 'webhook p99 target'],
+      [
+        [
+          d.lost,
+          d.duplicates,
+          d.webhookErrors,
+          d.drained ? 'yes' : 'no',
+          d.inboundStatuses,
+          `${cell(t.webhookP99Ms)} ms (target ≤ ${cell(t.webhookP99TargetMs)}: ${t.webhookP99Met ? 'met' : 'not met'})`,
+        ],
+      ],
+    ),
+  ].join('\n');
+}
+
 function chat(r: Row): string {
   const p = r.parameters;
   const m = r.metrics;
@@ -364,6 +428,7 @@ export function report(lines: readonly string[]): string {
   }
   for (const r of rows.filter((row) => row.scenario === 'D-durable')) out.push('', durable(r));
   for (const r of rows.filter((row) => row.scenario === 'E-chat')) out.push('', chat(r));
+  for (const r of rows.filter((row) => row.scenario === 'R-relay')) out.push('', relay(r));
   const paths = new Set(
     rows
       .filter((r) => r.parameters.publishPath)

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { chat, CHAT_SERVER_ENV, CHAT_TARGETS } from './chat.js';
 import { DURABLE_TARGETS, durable } from './durable.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { relay, RELAY_SERVER_ENV, RELAY_TARGETS } from './relay.js';
 import { openFileLimit } from './procs.js';
 import { fanout, idle, rooms, type Result } from './scenarios.js';
 import { hasPublishApi, switchboard } from './systems/switchboard.js';
@@ -98,6 +99,20 @@ function summarize(results: Result[]): void {
           `lost ${fmt(d.lost)}, duplicates ${fmt(d.duplicates)}, send errors ${fmt(d.sendErrors)}; ` +
           `server ${fmt(f.serverCpuPercent)}%, PostgreSQL ${fmt(f.postgresCpuPercent)}%, load gen ${fmt(f.loadGeneratorCpuPercent)}%`,
       );
+    } else if (r.scenario === 'R-relay') {
+      const w = m.webhookResponse as Record<string, unknown>;
+      const lat = m.webhookToDelivery as Record<string, unknown>;
+      const d = m.delivery as Record<string, unknown>;
+      const win = m.window as Record<string, unknown>;
+      const t = m.targets as Record<string, unknown>;
+      lines.push(
+        `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${fmt(p.agentStreams)} agent streams, ${fmt(p.conversations)} conversations: ` +
+          `at ${fmt(p.webhooksPerSecond)} webhooks/s sent ${fmt(win.webhooksPerSecond)}/s; ` +
+          `webhook response p50 ${fmt(w.p50Ms)} / p99 ${fmt(w.p99Ms)} ms (target p99 ≤ ${RELAY_TARGETS.webhookP99Ms}: ${t.webhookP99Met ? 'met' : 'not met'}); ` +
+          `webhook → SSE p50 ${fmt(lat.p50Ms)} / p99 ${fmt(lat.p99Ms)} ms; ` +
+          `lost ${fmt(d.lost)}, duplicates ${fmt(d.duplicates)}, webhook errors ${fmt(d.webhookErrors)}; ` +
+          `server ${fmt(win.serverCpuPercent)}%, load gen ${fmt(win.loadGeneratorCpuPercent)}%`,
+      );
     } else {
       lines.push(`${r.scenario} ${r.system}: ${JSON.stringify(r.metrics)}`);
     }
@@ -155,6 +170,7 @@ async function main(): Promise<void> {
     Math.max(
       o.scenarios.includes('C') ? o.connections : 0,
       o.scenarios.includes('E') ? o.chat.users : 0,
+      o.scenarios.includes('R') ? o.relay.accounts : 0,
       ...o.subscribers,
       o.rooms * 2,
     ) + 500;
@@ -289,6 +305,34 @@ async function main(): Promise<void> {
           rate: o.chat.rate,
           warmupSeconds: o.warmup,
           windowSeconds: o.chat.windowSeconds,
+          serverEnv,
+        },
+      );
+    });
+  }
+  // The Kakao relay is Switchboard's own application too.
+  if (o.scenarios.includes('R') && o.systems.includes('switchboard')) {
+    const r = o.relay;
+    await run(`R relay switchboard ${r.accounts} agent streams ${r.rate} webhooks/s`, () => {
+      if (o.database !== 'postgres') {
+        throw new Error('(R) measures the relay on PostgreSQL: run it with --database=postgres');
+      }
+      const serverEnv = { ...RELAY_SERVER_ENV, ...o.switchboardEnv };
+      return relay(
+        switchboard({
+          adminDatabaseUrl: o.adminDatabaseUrl,
+          publish: 'broker',
+          ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+          serverEnv,
+        }),
+        ctx,
+        {
+          nodes: o.nodes,
+          accounts: r.accounts,
+          conversations: r.conversations,
+          rate: r.rate,
+          warmupSeconds: o.warmup,
+          windowSeconds: r.windowSeconds,
           serverEnv,
         },
       );
