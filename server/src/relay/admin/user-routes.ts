@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../../http/index.js';
 import type { RelayContext } from '../context.js';
 import { isoOrNull, offsetPageQuery } from '../http/pages.js';
-import { hashPassword } from '../portal/passwords.js';
+import { hashPassword } from '../../security/passwords.js';
 import { accounts, portalSessions, portalUsers } from '../schema.js';
 import { idParams } from './account-routes.js';
 

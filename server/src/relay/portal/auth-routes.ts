@@ -10,7 +10,7 @@ import { clearSessionCookies } from '../http/cookies.js';
 import { enforceRateLimit, forgetRateLimit, MINUTE_MS } from '../http/rate-limit.js';
 import { portalAccessCodes, portalSessions, portalUsers } from '../schema.js';
 import { normalizeCode } from '../tokens.js';
-import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../security/passwords.js';
 import { openPortalSession, portalCookie, portalSessionOf, userSessionOf } from './portal-auth.js';
 
 export const SIGNUPS_PER_HOUR_PER_IP = 10;

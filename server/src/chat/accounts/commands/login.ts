@@ -4,7 +4,7 @@ import { AppError } from '../../../http/index.js';
 import { rateLimitHeaders } from '../../../ratelimit/index.js';
 import type { ChatContext } from '../../context.js';
 import { users } from '../../schema.js';
-import { verifyAgainstDecoy, verifyPassword } from '../passwords.js';
+import { verifyAgainstDecoy, verifyPassword } from '../../../security/passwords.js';
 import { presentOwnUser, type OwnUserView } from '../presenters/user.js';
 import { loginInput, type LoginInput } from '../schemas.js';
 import { issueSession, type ClientInfo, type SessionTokens } from './sessions.js';

@@ -4,7 +4,7 @@ import type { ChatContext } from '../../context.js';
 import { uniqueViolation } from '../../db-errors.js';
 import { newId } from '../../ids.js';
 import { users } from '../../schema.js';
-import { hashPassword } from '../passwords.js';
+import { hashPassword } from '../../../security/passwords.js';
 import { presentOwnUser, type OwnUserView } from '../presenters/user.js';
 import { registerInput, type RegisterInput } from '../schemas.js';
 import { issueSession, type ClientInfo, type SessionTokens } from './sessions.js';

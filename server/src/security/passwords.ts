@@ -1,4 +1,5 @@
-// Password hashing with argon2id (OWASP's minimum parameters: 19 MiB, 2 passes, 1 lane).
+// Password hashing with argon2id (OWASP's minimum parameters: 19 MiB, 2 passes, 1 lane), for
+// every kind of account that signs in with a password (chat users, relay portal users).
 import { hash, verify } from '@node-rs/argon2';
 
 const options = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
