@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { createLogger } from '../observability/index.js';
 import { testLogger } from '../test-support/services.js';
 import { createHttpApp } from './app.js';
 import { AppError } from './errors.js';
@@ -136,5 +138,34 @@ describe('HTTP edge', () => {
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     expect(res.json().error.code).toBe('shutting_down');
+  });
+});
+
+describe('request logs', () => {
+  it('never show access tokens in the query or the webhook secret path', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'debug', instanceId: 'test', destination });
+    const app = createHttpApp({
+      logger,
+      readiness: new Readiness(500),
+      bodyLimit: 1024,
+      trustProxy: false,
+    });
+    app.get('/kakao/webhook/:secret', () => ({ ok: true }));
+    app.get('/stream', () => ({ ok: true }));
+    await app.inject({ method: 'GET', url: '/kakao/webhook/path-secret-123' });
+    await app.inject({ method: 'GET', url: '/stream?topics=a&token=jwt-secret-456&x=1' });
+    await app.close();
+    const text = lines.join('');
+    expect(text).toContain('"url":"/kakao/webhook/****"');
+    expect(text).toContain('"url":"/stream?topics=a&token=****&x=1"');
+    expect(text).not.toContain('path-secret-123');
+    expect(text).not.toContain('jwt-secret-456');
   });
 });

@@ -23,8 +23,29 @@ export interface HttpAppOptions {
 /** One info line per request (on completion); the arrival line is debug-level. */
 class RequestLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ req: request }, 'incoming request');
+    request.log.debug(
+      {
+        req: {
+          method: request.method,
+          url: loggableUrl(request.url),
+          host: request.host,
+          remoteAddress: request.ip,
+        },
+      },
+      'incoming request',
+    );
   }
+}
+
+const SECRET_QUERY = /([?&](?:token|access_token|code)=)[^&#]*/gi;
+const SECRET_PATH = /^(\/(?:kakao|kakao-talkchannel)\/webhook\/)[^/?#]+/;
+
+/**
+ * The URL as logs may show it: access tokens in the query (`?token=` for SSE and WebSocket
+ * clients) and the webhook's secret path segment are replaced with `****`.
+ */
+export function loggableUrl(url: string): string {
+  return url.replace(SECRET_PATH, '$1****').replace(SECRET_QUERY, '$1****');
 }
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
