@@ -4,6 +4,11 @@
 export const MESSAGE_EVENT = 'message';
 export const PAIRING_COMPLETE_EVENT = 'pairing_complete';
 export const PAIRING_EXPIRED_EVENT = 'pairing_expired';
+/**
+ * Not shown to agents: ends the streams opened before `revokedAt` with the credential it names,
+ * on whichever node holds them (the token was rotated, the account disabled or deleted).
+ */
+export const ACCESS_REVOKED_EVENT = 'access_revoked';
 
 /** What the plugin reads of a Kakao message: who, what, and which bot. */
 export interface NormalizedMessage {
@@ -31,6 +36,15 @@ export interface PairingCompletePayload {
   readonly accountId: string;
   /** RFC 3339. */
   readonly pairedAt: string;
+  [key: string]: unknown;
+}
+
+export interface AccessRevokedPayload {
+  /** RFC 3339. */
+  readonly revokedAt: string;
+  readonly reason: 'token_rotated' | 'disabled' | 'deleted';
+  /** Which streams end: those on the relay token only, or those on any token of the account. */
+  readonly credential: 'relay_token' | 'any';
   [key: string]: unknown;
 }
 

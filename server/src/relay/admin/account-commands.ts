@@ -2,12 +2,15 @@
 // regeneration (the old one stops working at once: only the new hash is stored), disabling and
 // deletion (their conversations are unpaired and plugin sessions told).
 import { and, eq, inArray } from 'drizzle-orm';
+import type { OutboxWriter } from '../../pipeline/index.js';
 import type { Database, Transaction } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
+import { ACCESS_REVOKED_EVENT, type AccessRevokedPayload } from '../events.js';
 import { isoOrNull } from '../http/pages.js';
 import { endSessionsOf } from '../pairing/index.js';
 import { accounts, conversationMappings } from '../schema.js';
 import { hashToken, newToken } from '../tokens.js';
+import { accountTopic } from '../topics.js';
 
 export type AccountRow = typeof accounts.$inferSelect;
 
@@ -39,19 +42,38 @@ export async function createAccount(
   return { account: account!, relayToken };
 }
 
-/** Replaces the account's relay token; undefined when there is no such account. */
-export async function regenerateRelayToken(
-  db: Database,
+/** Ends, on every node, the account's streams opened before `now` with `credential`. */
+export async function revokeStreams(
+  outbox: OutboxWriter,
   accountId: string,
+  reason: AccessRevokedPayload['reason'],
+  credential: AccessRevokedPayload['credential'],
   now: Date,
+): Promise<void> {
+  const payload: AccessRevokedPayload = { revokedAt: now.toISOString(), reason, credential };
+  await outbox.append([{ type: ACCESS_REVOKED_EVENT, topic: accountTopic(accountId), payload }]);
+}
+
+/**
+ * Replaces the account's relay token and ends the streams opened with the old one; undefined
+ * when there is no such account.
+ */
+export async function regenerateRelayToken(
+  ctx: RelayContext,
+  accountId: string,
 ): Promise<{ relayToken: string; issuedAt: Date } | undefined> {
   const relayToken = newToken();
-  const updated = await db
-    .update(accounts)
-    .set({ relayTokenHash: hashToken(relayToken), tokenIssuedAt: now, updatedAt: now })
-    .where(eq(accounts.id, accountId))
-    .returning({ id: accounts.id });
-  return updated.length === 1 ? { relayToken, issuedAt: now } : undefined;
+  const now = new Date(ctx.now());
+  return ctx.pipeline.transaction(async (tx, outbox) => {
+    const updated = await tx
+      .update(accounts)
+      .set({ relayTokenHash: hashToken(relayToken), tokenIssuedAt: now, updatedAt: now })
+      .where(eq(accounts.id, accountId))
+      .returning({ id: accounts.id });
+    if (updated.length !== 1) return undefined;
+    await revokeStreams(outbox, accountId, 'token_rotated', 'relay_token', now);
+    return { relayToken, issuedAt: now };
+  });
 }
 
 /**
@@ -80,6 +102,7 @@ export async function deleteAccount(ctx: RelayContext, accountId: string): Promi
     for (const { conversationKey } of unpaired) {
       await endSessionsOf(tx, outbox, accountId, conversationKey, 'unpaired', now);
     }
+    await revokeStreams(outbox, accountId, 'deleted', 'any', now);
     await tx.delete(accounts).where(eq(accounts.id, accountId));
     return true;
   });

@@ -11,6 +11,7 @@ import {
   deleteAccount,
   presentAccount,
   regenerateRelayToken,
+  revokeStreams,
 } from './account-commands.js';
 
 export const idParams = z.object({ id: z.uuid() });
@@ -91,25 +92,33 @@ export function registerAdminAccountRoutes(scope: FastifyInstance, ctx: RelayCon
     const { id } = idParams.parse(request.params);
     const body = patchBody.parse(request.body ?? {});
     const now = new Date(ctx.now());
-    const [current] = await ctx.db
-      .select({ disabledAt: accounts.disabledAt })
-      .from(accounts)
-      .where(eq(accounts.id, id));
-    if (!current) throw new AppError('not_found', 'No such account');
-    const [updated] = await ctx.db
-      .update(accounts)
-      .set({
-        updatedAt: now,
-        ...(body.openclawUserId !== undefined ? { openclawUserId: body.openclawUserId } : {}),
-        ...(body.rateLimitPerMinute !== undefined
-          ? { rateLimitPerMinute: body.rateLimitPerMinute }
-          : {}),
-        // Disabling keeps the first time it happened; enabling clears it.
-        ...(body.disabled === true ? { disabledAt: current.disabledAt ?? now } : {}),
-        ...(body.disabled === false ? { disabledAt: null } : {}),
-      })
-      .where(eq(accounts.id, id))
-      .returning();
+    const updated = await ctx.pipeline.transaction(async (tx, outbox) => {
+      const [current] = await tx
+        .select({ disabledAt: accounts.disabledAt })
+        .from(accounts)
+        .where(eq(accounts.id, id))
+        .for('update');
+      if (!current) return undefined;
+      // Disabled streams end at once, on whichever node holds them; new ones are refused.
+      if (body.disabled === true && !current.disabledAt) {
+        await revokeStreams(outbox, id, 'disabled', 'any', now);
+      }
+      const [row] = await tx
+        .update(accounts)
+        .set({
+          updatedAt: now,
+          ...(body.openclawUserId !== undefined ? { openclawUserId: body.openclawUserId } : {}),
+          ...(body.rateLimitPerMinute !== undefined
+            ? { rateLimitPerMinute: body.rateLimitPerMinute }
+            : {}),
+          // Disabling keeps the first time it happened; enabling clears it.
+          ...(body.disabled === true ? { disabledAt: current.disabledAt ?? now } : {}),
+          ...(body.disabled === false ? { disabledAt: null } : {}),
+        })
+        .where(eq(accounts.id, id))
+        .returning();
+      return row;
+    });
     if (!updated) throw new AppError('not_found', 'No such account');
     return presentAccount(updated);
   });
@@ -123,7 +132,7 @@ export function registerAdminAccountRoutes(scope: FastifyInstance, ctx: RelayCon
 
   scope.post('/accounts/:id/regenerate-token', async (request) => {
     const { id } = idParams.parse(request.params);
-    const issued = await regenerateRelayToken(ctx.db, id, new Date(ctx.now()));
+    const issued = await regenerateRelayToken(ctx, id);
     if (!issued) throw new AppError('not_found', 'No such account');
     return { relayToken: issued.relayToken, createdAt: issued.issuedAt.toISOString() };
   });

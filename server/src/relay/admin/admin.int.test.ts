@@ -10,6 +10,7 @@ import { accounts, conversationMappings, sessions } from '../schema.js';
 import { ConsoleClient } from '../test-support/console-client.js';
 import { makeInbound, makeMapping, makeOutbound } from '../test-support/console-factories.js';
 import { hashToken } from '../tokens.js';
+import { openStream, queueMessage } from '../openclaw/test-fixtures.js';
 
 const PASSWORD = 'admin-password-for-tests';
 
@@ -198,6 +199,37 @@ describe(`relay admin API (${target})`, () => {
     expect(page.body.items).toHaveLength(1);
     expect(page.body.total).toBeGreaterThanOrEqual(1);
     expect((await admin.patch(`/admin/api/accounts/${a.id}`, { unknown: 1 })).status).toBe(400);
+  });
+
+  it('ends the streams a rotated token or a disabled account opened, on any node', async () => {
+    const created = await admin.post('/admin/api/accounts', { openclawUserId: 'streams' });
+    const { id, relayToken } = created.body as { id: string; relayToken: string };
+    const old = await openStream(t.url, relayToken);
+    await old.eventsOf('connected', 1);
+    const rotated = await admin.post(`/admin/api/accounts/${id}/regenerate-token`, {});
+    expect(rotated.status).toBe(200);
+    await old.ended();
+    expect(old.events().map((e) => [e.event, e.data.code])).toEqual([
+      ['connected', undefined],
+      ['error', 'access_revoked'],
+    ]);
+    expect((await openStream(t.url, relayToken)).status).toBe(401);
+
+    // A stream on the new token resumes past the revocation without being ended by it.
+    const fresh = await openStream(t.url, rotated.body.relayToken as string, { lastEventId: '0' });
+    await fresh.eventsOf('connected', 1);
+    const message = await queueMessage(ctx(), id, { text: 'after rotation' });
+    const [delivered] = await fresh.eventsOf('message', 1);
+    expect(delivered!.data.id).toBe(message.id);
+    expect(fresh.events().map((e) => e.event)).toEqual(['connected', 'message']);
+
+    expect((await admin.patch(`/admin/api/accounts/${id}`, { disabled: true })).status).toBe(200);
+    await fresh.ended();
+    expect(fresh.events().at(-1)).toMatchObject({
+      event: 'error',
+      data: { code: 'access_revoked' },
+    });
+    expect((await openStream(t.url, rotated.body.relayToken as string)).status).toBe(403);
   });
 
   it('deletes an account: its conversations are unpaired and its plugin session told', async () => {

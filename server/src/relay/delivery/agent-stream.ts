@@ -7,7 +7,7 @@ import type { CloseCodeName } from '@switchboard/protocol';
 import type { Logger } from '../../observability/index.js';
 import type { ConnectionSink, OutgoingEvent } from '../../realtime/index.js';
 import type { DeliveredMarker } from './delivered-marker.js';
-import { prepareEvent, sseFrame } from './frames.js';
+import { prepareEvent, sseFrame, type Revocation } from './frames.js';
 
 /** A message frame written from the database rather than the hub. */
 export interface StoredMessageFrame {
@@ -20,6 +20,8 @@ export interface AgentStreamOptions {
   readonly maxBufferBytes: number;
   readonly marker: DeliveredMarker;
   readonly log: Logger;
+  /** What the stream authenticated with: an `access_revoked` event names the one it ends. */
+  readonly credential: 'relay_token' | 'session_token';
   /** Event types after which the stream ends (the plugin reconnects at once). */
   readonly endAfter: ReadonlySet<string>;
   /** Message ids a resume must not send again (acked or expired meanwhile). */
@@ -44,6 +46,7 @@ export class AgentStream implements ConnectionSink {
   private gapFill: Promise<void> = Promise.resolve();
   private gapsPending = 0;
   private finished = false;
+  private readonly openedAt = Date.now();
 
   constructor(private readonly options: AgentStreamOptions) {
     options.raw.once('close', () => this.finish());
@@ -56,6 +59,7 @@ export class AgentStream implements ConnectionSink {
   sendEvent(event: OutgoingEvent): boolean {
     if (this.ended) return true;
     const prepared = prepareEvent(event);
+    if (prepared.revocation) return this.revoke(prepared.revocation);
     if (prepared.messageId && this.options.skipMessageIds?.has(prepared.messageId)) return true;
     if (!this.write(prepared.frame)) return false;
     if (prepared.messageId) this.options.marker.mark(prepared.messageId);
@@ -124,6 +128,29 @@ export class AgentStream implements ConnectionSink {
       return true;
     }
     this.options.raw.write(frame);
+    return true;
+  }
+
+  /**
+   * Ends a stream opened before the revocation with the credential it names, with an `error`
+   * event saying why (the plugin reconnects, and the old token is refused); other streams, and
+   * streams resuming past it, skip it.
+   */
+  private revoke(revocation: Revocation): boolean {
+    const applies =
+      this.openedAt <= revocation.at &&
+      (revocation.credential === 'any' || this.options.credential === revocation.credential);
+    if (!applies) return true;
+    this.write(
+      sseFrame(
+        'error',
+        JSON.stringify({
+          code: 'access_revoked',
+          message: `This stream's access was revoked (${revocation.reason}); reconnect with a valid token.`,
+        }),
+      ),
+    );
+    this.endSoon();
     return true;
   }
 

@@ -87,6 +87,7 @@ export function registerEventsRoute(
       marker: delivery.marker,
       log: delivery.log,
       endAfter: isAccount ? ACCOUNT_END_AFTER : SESSION_END_AFTER,
+      credential: principal.sessionId === null ? 'relay_token' : 'session_token',
       ...(skip ? { skipMessageIds: skip } : {}),
       ...(accountId
         ? {

@@ -2,7 +2,7 @@
 // plugin splits on "\n\n" and keeps the last `data:` line). Each delivery is framed once per
 // node and shared by every stream that receives it.
 import type { OutgoingEvent } from '../../realtime/index.js';
-import { MESSAGE_EVENT } from '../events.js';
+import { ACCESS_REVOKED_EVENT, MESSAGE_EVENT, type AccessRevokedPayload } from '../events.js';
 import { SESSION_TOPIC_PREFIX } from '../topics.js';
 
 export const PING_FRAME = ': ping\n\n';
@@ -15,6 +15,15 @@ export interface PreparedEvent {
   readonly frame: string;
   /** The inbound message a `message` event carries. */
   readonly messageId: string | undefined;
+  /** What an `access_revoked` event revokes (it is not written to agents). */
+  readonly revocation?: Revocation;
+}
+
+export interface Revocation {
+  /** Epoch ms: streams opened at or before it end. */
+  readonly at: number;
+  readonly reason: AccessRevokedPayload['reason'];
+  readonly credential: AccessRevokedPayload['credential'];
 }
 
 const prepared = new WeakMap<OutgoingEvent, PreparedEvent>();
@@ -38,10 +47,26 @@ export function prepareEvent(event: OutgoingEvent): PreparedEvent {
       type,
       frame: sseFrame(type, event.data, id),
       messageId: type === MESSAGE_EVENT ? messageIdOf(event.data) : undefined,
+      ...(type === ACCESS_REVOKED_EVENT ? { revocation: revocationOf(event.data) } : {}),
     };
     prepared.set(event, ready);
   }
   return ready;
+}
+
+function revocationOf(data: string): Revocation {
+  try {
+    const payload = JSON.parse(data) as Partial<AccessRevokedPayload>;
+    const at = Date.parse(payload.revokedAt ?? '');
+    return {
+      at: Number.isNaN(at) ? Infinity : at,
+      reason: payload.reason ?? 'disabled',
+      credential: payload.credential === 'relay_token' ? 'relay_token' : 'any',
+    };
+  } catch {
+    // Unreadable, so taken at its strictest: every stream ends.
+    return { at: Infinity, reason: 'disabled', credential: 'any' };
+  }
 }
 
 function messageIdOf(data: string): string | undefined {

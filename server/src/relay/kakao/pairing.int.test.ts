@@ -7,7 +7,7 @@ import { outbox } from '../../pipeline/schema.js';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
 import type { RelayContext } from '../context.js';
-import { createSession, issuePairingCode } from '../pairing/index.js';
+import { createSession, issuePairingCode, unpairConversation } from '../pairing/index.js';
 import { accounts, conversationMappings, pairingCodes, sessions } from '../schema.js';
 import {
   conversationKeyFor,
@@ -195,6 +195,12 @@ describe(`kakao pairing commands (${target})`, () => {
       .from(pairingCodes)
       .where(eq(pairingCodes.code, second.code));
     expect(unused!.usedAt).toBeNull();
+    // Even when the chat's own unpair races the block, the block stays: only its owner lifts it.
+    const key = conversationKeyFor({ userKey: user });
+    expect(await unpairConversation(ctx, key, { liftsBlock: false })).toBe('not_paired');
+    expect(await mappingOf(user)).toMatchObject({ state: 'blocked', accountId });
+    expect(await unpairConversation(ctx, key, { accountId })).toBe('unpaired');
+    expect(await mappingOf(user)).toMatchObject({ state: 'unpaired', accountId: null });
   });
 
   it('allows five attempts per conversation in five minutes, then says how long to wait', async () => {

@@ -273,7 +273,12 @@ export type UnpairOutcome = 'unpaired' | 'not_paired';
 export async function unpairConversation(
   ctx: RelayContext,
   conversationKey: string,
-  options: { accountId?: string; reason?: string } = {},
+  options: {
+    accountId?: string;
+    reason?: string;
+    /** False for the chat user's own /unpair: a block is the owner's to lift. */
+    liftsBlock?: boolean;
+  } = {},
 ): Promise<UnpairOutcome> {
   const now = new Date(ctx.now());
   return ctx.pipeline.transaction(async (tx, outbox) => {
@@ -288,6 +293,7 @@ export async function unpairConversation(
     if (options.accountId !== undefined && mapping.accountId !== options.accountId) {
       return 'not_paired';
     }
+    if (mapping.state === 'blocked' && options.liftsBlock === false) return 'not_paired';
     await tx
       .update(conversationMappings)
       .set({ state: 'unpaired', accountId: null })

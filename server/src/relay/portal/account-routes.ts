@@ -124,7 +124,7 @@ export function registerPortalAccountRoutes(api: FastifyInstance, ctx: RelayCont
 
   api.post('/token/regenerate', async (request) => {
     const { accountId } = userSessionOf(request);
-    const issued = await regenerateRelayToken(ctx.db, accountId, new Date(ctx.now()));
+    const issued = await regenerateRelayToken(ctx, accountId);
     if (!issued) throw new AppError('not_found', 'No such account');
     return { token: issued.relayToken, createdAt: issued.issuedAt.toISOString() };
   });

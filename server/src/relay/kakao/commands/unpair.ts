@@ -12,7 +12,9 @@ export async function unpairCommand(
   // conversation pair again.
   if (conversation.state !== 'paired') return UNPAIR_NOT_PAIRED;
   try {
-    const outcome = await unpairConversation(ctx, conversation.conversationKey);
+    const outcome = await unpairConversation(ctx, conversation.conversationKey, {
+      liftsBlock: false,
+    });
     return outcome === 'unpaired' ? UNPAIR_SUCCESS : UNPAIR_NOT_PAIRED;
   } catch (error) {
     ctx.logger.error(
