@@ -1,6 +1,7 @@
 // The durable pipeline: application commands append events to the outbox inside their own
 // transaction; right after the commit this process publishes them (the fast path) and relay
 // workers publish whatever that did not finish. PostgreSQL is the source of truth throughout.
+import type { SQL } from 'drizzle-orm';
 import type { Broker } from '../broker/index.js';
 import type { Config } from '../config/index.js';
 import type { Hub } from '../realtime/index.js';
@@ -8,10 +9,16 @@ import type { Store, Transaction } from '../store/index.js';
 import { componentLogger, type Logger, type Metrics } from '../observability/index.js';
 import { ConsumerRegistry } from './consumers.js';
 import { DurableTopics } from './durable-topics.js';
-import type { OutboxEventInput, OutboxRecord } from './events.js';
+import {
+  recordFromRow,
+  type OutboxEventInput,
+  type OutboxRecord,
+  type OutboxRow,
+} from './events.js';
 import { FastPath } from './fast-path.js';
 import { OutboxMetrics } from './metrics.js';
 import {
+  appendCtes,
   insertEvents,
   type AppendItem,
   listDeadLetters,
@@ -192,6 +199,27 @@ export class Pipeline {
     events: readonly OutboxEventInput[],
   ): Promise<OutboxRecord[]> {
     return insertEvents(tx, this.prepare(events), this.workerDelayMs);
+  }
+
+  /**
+   * For a writer that appends one event in the same statement as its own rows: one round trip
+   * instead of a transaction of several. Returns the CTEs `appended_seq` (the topic's next seq,
+   * taken after the rows of the caller's CTE `after`, which locks what orders the writers) and
+   * `appended` (the event, with the payload `payload` builds from the seq column). Give the
+   * statement's `appended` row to `recordOf`, and the record to `afterCommit` once committed.
+   */
+  appendingCtes(
+    event: { type: string; topic: string },
+    payload: (seq: SQL) => SQL,
+    after: string,
+  ): SQL {
+    const [item] = this.prepare([{ ...event, payload: {} }]);
+    return appendCtes(item!, payload, this.workerDelayMs, after);
+  }
+
+  /** The record of an `appended` row (see `appendingCtes`). */
+  recordOf(row: unknown): OutboxRecord {
+    return recordFromRow(row as OutboxRow);
   }
 
   private prepare(events: readonly OutboxEventInput[]): AppendItem[] {

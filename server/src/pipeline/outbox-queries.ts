@@ -1,6 +1,6 @@
 // Every statement the pipeline runs against core.outbox and core.topic_seqs. Each works on
 // PostgreSQL, through PgBouncer in transaction mode, and on PGlite.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Executor } from '../store/index.js';
 import { RECORD_COLUMNS, recordFromRow, type OutboxRecord, type OutboxRow } from './events.js';
 
@@ -61,6 +61,35 @@ export async function insertEvents(
     if (!record) throw new Error(`outbox insert returned no row for ${item.topic}`);
     return record;
   });
+}
+
+/**
+ * Two CTEs that append one event inside a caller's statement: `appended_seq` bumps the topic's
+ * seq once per row of the CTE `after` (one row, or none to append nothing), so the locks that
+ * CTE takes come first, and `appended` inserts the event with `payload(seq)`, returning
+ * `RECORD_COLUMNS`.
+ */
+export function appendCtes(
+  item: Omit<AppendItem, 'payload'>,
+  payload: (seq: SQL) => SQL,
+  workerDelayMs: number,
+  after: string,
+): SQL {
+  const done = item.pending.length === 0;
+  const pending = `{${item.pending.join(',')}}`;
+  return sql`appended_seq as (
+      insert into core.topic_seqs as t (topic, last_seq)
+      select ${item.topic}, 1 from ${sql.identifier(after)}
+      on conflict (topic) do update set last_seq = t.last_seq + 1
+      returning last_seq
+    ), appended as (
+      insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
+      select ${item.type}, ${item.topic}, s.last_seq, ${payload(sql`s.last_seq`)},
+        ${pending}::text[], ${done}::boolean, case when ${done}::boolean then now() end,
+        clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+      from appended_seq s
+      returning ${sql.raw(RECORD_COLUMNS)}
+    )`;
 }
 
 /** The common case, one event, in a statement PostgreSQL plans several times faster. */

@@ -1,16 +1,19 @@
-// Sending a message or a thread reply: one transaction writes the message with the seq of its
-// `message.created` event and every counter the message changes (channel head, the sender's
-// read marker, mention counts, the thread's summary and followers).
+// Sending a message or a thread reply: the message is written with the seq of its
+// `message.created` event, together with every counter it changes (channel head, the sender's
+// read marker, mention counts, the thread's summary and followers). A message posted to the
+// channel is one statement; a thread reply, or a send that writes more (an idempotent REST
+// response), is a transaction.
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
-import type { Transaction } from '../../../store/index.js';
+import { rowsOf, type Transaction } from '../../../store/index.js';
 import type { ChatContext } from '../../context.js';
 import { uniqueViolation } from '../../db-errors.js';
 import { channelEvent } from '../../events/channel-events.js';
 import { newId } from '../../ids.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { channelMembers, channels, messages, threadFollows } from '../../schema.js';
-import { channelTransaction, SeqRaceError } from '../channel-transaction.js';
+import { channelTopic } from '../../topics.js';
+import { channelTransaction, retryingConflicts, SeqRaceError } from '../channel-transaction.js';
 import { parseMentions } from '../mentions.js';
 import { presentMessage, type MessageRow, type MessageView } from '../presenters/message.js';
 import { unreadThreadMentions } from '../../read-state/commands/unread-queries.js';
@@ -38,10 +41,7 @@ export async function sendMessage(
 ): Promise<SendResult> {
   const { channelId, body, threadRootId, clientMsgId } = sendMessageInput.parse(input);
   const { channel } = await requireChannel(ctx, userId, channelId, 'post');
-  if (clientMsgId) {
-    const existing = await findByClientMsgId(ctx, channel.id, userId, clientMsgId);
-    if (existing) return { message: await viewMessage(ctx.db, existing, userId), created: false };
-  }
+  // A resent clientMsgId is not looked up first: the unique index refuses the copy (below).
   const root = threadRootId ? await threadRootOf(ctx, channel.id, threadRootId) : undefined;
   const parsed = parseMentions(body);
   const mentionUserIds = await channelMemberIds(ctx, channel.id, parsed.usernames);
@@ -57,6 +57,10 @@ export async function sendMessage(
     clientMsgId: clientMsgId ?? null,
   };
   try {
+    if (!root && !options.inTransaction) {
+      const row = await retryingConflicts(() => postToChannel(ctx, draft, new Date(ctx.now())));
+      return { message: presentMessage(row), created: true };
+    }
     const row = await channelTransaction(ctx, channel.id, async (tx, outbox, lastSeq) => {
       const seq = lastSeq + 1;
       const now = new Date(ctx.now());
@@ -117,6 +121,102 @@ export async function sendMessage(
     }
     throw err;
   }
+}
+
+type MessageDraft = Pick<
+  MessageRow,
+  | 'id'
+  | 'channelId'
+  | 'authorId'
+  | 'threadRootId'
+  | 'body'
+  | 'mentionUserIds'
+  | 'mentionsChannel'
+  | 'mentionsHere'
+  | 'clientMsgId'
+>;
+
+const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
+
+/**
+ * A root message in one statement, with the locks of `channelTransaction` in its order (the
+ * channel row, then the topic's seq row, then member rows): the `message.created` event gets
+ * the next seq and carries it, the message row is written, the channel head and the sender's
+ * read marker move, and the people it mentions are counted. The hot path of chat: one round
+ * trip and one commit.
+ */
+async function postToChannel(
+  ctx: ChatContext,
+  draft: MessageDraft,
+  now: Date,
+): Promise<MessageRow> {
+  const row: MessageRow = {
+    ...draft,
+    seq: 0,
+    replyCount: 0,
+    lastReplySeq: null,
+    lastReplyAt: null,
+    threadParticipantIds: [],
+    pinnedAt: null,
+    pinnedBy: null,
+    editedAt: null,
+    deletedAt: null,
+    createdAt: now,
+  };
+  const { channelId, authorId } = draft;
+  // The event exactly as `channelEvent` writes it; its message's seq is filled in by the database.
+  const payload = JSON.stringify({
+    channelId,
+    conversation_id: channelId,
+    message: presentMessage(row),
+  });
+  const everyone = draft.mentionsChannel || draft.mentionsHere;
+  const mentioned = draft.mentionUserIds.filter((id) => id !== authorId);
+  const countMentions =
+    everyone || mentioned.length > 0
+      ? sql`, mentioned as (
+          update chat.channel_members cm set mention_count = cm.mention_count + 1
+          from appended_seq s
+          where cm.channel_id = ${channelId} and cm.user_id <> ${authorId}::uuid
+            ${everyone ? sql`` : sql`and cm.user_id = any(${uuidArray(mentioned)}::uuid[])`}
+        )`
+      : sql``;
+  const at = now.toISOString();
+  const result = await ctx.db.execute(sql`
+    with locked as (
+      select id from chat.channels where id = ${channelId} for update
+    ), ${ctx.pipeline.appendingCtes(
+      { type: 'message.created', topic: channelTopic(channelId) },
+      (seq) => sql`jsonb_set(${payload}::jsonb, '{message,seq}', to_jsonb(${seq}))`,
+      'locked',
+    )}, inserted as (
+      insert into chat.messages (id, channel_id, seq, author_id, body, mention_user_ids,
+        mentions_channel, mentions_here, client_msg_id, created_at)
+      select ${draft.id}, ${channelId}, s.last_seq, ${authorId}, ${draft.body},
+        ${uuidArray(draft.mentionUserIds)}::uuid[], ${draft.mentionsChannel}, ${draft.mentionsHere},
+        ${draft.clientMsgId}, ${at}::timestamptz
+      from appended_seq s
+    ), head as (
+      update chat.channels c
+      set last_message_seq = greatest(c.last_message_seq, s.last_seq), last_message_at = ${at}::timestamptz
+      from appended_seq s
+      where c.id = ${channelId}
+    ), seen as (
+      -- Posting means having seen the channel: as in the thread-reply transaction.
+      update chat.channel_members cm
+      set last_read_seq = greatest(cm.last_read_seq, s.last_seq),
+        mention_count = case when cm.mention_count = 0 then 0
+          else ${unreadThreadMentions(channelId, authorId)} end
+      from appended_seq s
+      where cm.channel_id = ${channelId} and cm.user_id = ${authorId}::uuid
+    )${countMentions}
+    select * from appended`);
+  const appended = rowsOf(result)[0];
+  // The channel was deleted between the access check and the lock.
+  if (!appended) throw new AppError('not_found', 'No such channel.');
+  const record = ctx.pipeline.recordOf(appended);
+  void ctx.pipeline.afterCommit([record]);
+  return { ...row, seq: record.seq };
 }
 
 async function findByClientMsgId(
