@@ -1,9 +1,9 @@
 // The conversation a webhook call belongs to: its mapping row, created on first contact and
 // refreshed on every call (last seen, and the newest callback URL Kakao gave it).
-import { eq } from 'drizzle-orm';
-import type { RelayContext } from '../context.js';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Executor } from '../../store/index.js';
 import type { ConversationRef } from '../pairing/index.js';
-import { accounts, conversationMappings } from '../schema.js';
+import type { conversationMappings } from '../schema.js';
 
 export interface KakaoCallback {
   readonly url: string;
@@ -29,37 +29,48 @@ export function isConnected(conversation: Conversation): conversation is Convers
   );
 }
 
-/** Upserts the mapping (first contact creates it `unpaired`) and reads its pairing. */
+/**
+ * Upserts the mapping (first contact creates it `unpaired`) and reads its pairing and whether
+ * its account is disabled, in one statement.
+ */
 export async function touchConversation(
-  ctx: RelayContext,
+  db: Executor,
   ref: ConversationRef,
   callback: KakaoCallback | undefined,
   now: Date,
 ): Promise<Conversation> {
+  const at = now.toISOString();
   // Without a callback the previous one is kept: it is still the newest usable one, if any.
-  const callbackColumns = callback
-    ? { lastCallbackUrl: callback.url, lastCallbackExpiresAt: callback.expiresAt }
-    : {};
-  const [row] = await ctx.db
-    .insert(conversationMappings)
-    .values({ ...ref, ...callbackColumns, firstSeenAt: now, lastSeenAt: now })
-    .onConflictDoUpdate({
-      target: conversationMappings.conversationKey,
-      set: { ...callbackColumns, lastSeenAt: now },
-    })
-    .returning({
-      state: conversationMappings.state,
-      accountId: conversationMappings.accountId,
-      pairedAt: conversationMappings.pairedAt,
-    });
-  const mapping = row!;
-  let accountDisabled = false;
-  if (mapping.accountId) {
-    const [account] = await ctx.db
-      .select({ disabledAt: accounts.disabledAt })
-      .from(accounts)
-      .where(eq(accounts.id, mapping.accountId));
-    accountDisabled = !account || account.disabledAt !== null;
-  }
-  return { ...ref, ...mapping, accountDisabled };
+  const url = callback?.url ?? null;
+  const expiresAt = callback?.expiresAt.toISOString() ?? null;
+  const keep = callback === undefined;
+  const result = await db.execute(sql`
+    with touched as (
+      insert into relay.conversation_mappings as m (conversation_key, kakao_channel_id,
+        plusfriend_user_key, last_callback_url, last_callback_expires_at, first_seen_at, last_seen_at)
+      values (${ref.conversationKey}, ${ref.kakaoChannelId}, ${ref.plusfriendUserKey}, ${url},
+        ${expiresAt}::timestamptz, ${at}::timestamptz, ${at}::timestamptz)
+      on conflict (conversation_key) do update set
+        last_callback_url = case when ${keep}::boolean then m.last_callback_url else excluded.last_callback_url end,
+        last_callback_expires_at = case when ${keep}::boolean then m.last_callback_expires_at
+          else excluded.last_callback_expires_at end,
+        last_seen_at = excluded.last_seen_at
+      returning state, account_id, paired_at
+    )
+    select t.state, t.account_id::text as account_id, t.paired_at,
+      t.account_id is not null and (a.id is null or a.disabled_at is not null) as account_disabled
+    from touched t left join relay.accounts a on a.id = t.account_id`);
+  const row = rowsOf<{
+    state: Conversation['state'];
+    account_id: string | null;
+    paired_at: Date | string | null;
+    account_disabled: boolean;
+  }>(result)[0]!;
+  return {
+    ...ref,
+    state: row.state,
+    accountId: row.account_id,
+    pairedAt: row.paired_at === null ? null : new Date(row.paired_at),
+    accountDisabled: row.account_disabled,
+  };
 }

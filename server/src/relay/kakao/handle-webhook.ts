@@ -2,7 +2,7 @@
 // conversation, answer a command, refuse an unconnected conversation, else queue the message for
 // the agent and tell Kakao the answer comes on the callback URL.
 import type { RelayContext } from '../context.js';
-import { enqueueInboundMessage } from '../messages/enqueue.js';
+import { appendInboundMessage, EnqueueAbandonedError } from '../messages/enqueue.js';
 import { isAllowedCallbackUrl } from '../replies/callback-policy.js';
 import { parseCommand, runCommand } from './commands/index.js';
 import { isConnected, touchConversation, type KakaoCallback } from './conversation.js';
@@ -26,30 +26,42 @@ export async function handleSkillPayload(
   const now = new Date(ctx.now());
   const ref = conversationRefOf(payload);
   const callback = usableCallback(ctx, payload, ref.conversationKey, now);
-  const conversation = await touchConversation(ctx, ref, callback, now);
-
   const command = parseCommand(payload.userRequest.utterance);
-  if (command) return textResponse(await runCommand(ctx, conversation, command));
+  if (command || !callback) {
+    const conversation = await touchConversation(ctx.db, ref, callback, now);
+    if (command) return textResponse(await runCommand(ctx, conversation, command));
+    if (!isConnected(conversation)) return textResponse(NOT_CONNECTED);
+    // Without Kakao's callback nothing the agent says could ever reach the user: say so now
+    // instead of queueing a message nobody can answer.
+    return textResponse(CALLBACK_NOT_ENABLED);
+  }
 
-  if (!isConnected(conversation)) return textResponse(NOT_CONNECTED);
-  // Without Kakao's callback nothing the agent says could ever reach the user: say so now
-  // instead of queueing a message nobody can answer.
-  if (!callback) return textResponse(CALLBACK_NOT_ENABLED);
-
-  const queued = await enqueueInboundMessage(
-    ctx,
-    {
+  // The hot path, one transaction: refresh the conversation and, when it is connected, queue
+  // the message for its agent.
+  const appended = await ctx.db.transaction(async (tx) => {
+    const conversation = await touchConversation(tx, ref, callback, now);
+    if (!isConnected(conversation)) return undefined;
+    const result = await appendInboundMessage(ctx, tx, {
       accountId: conversation.accountId,
       conversationKey: ref.conversationKey,
       kakaoPayload: rawPayload,
       normalized: normalizedMessageOf(payload),
       callbackUrl: callback.url,
       callbackExpiresAt: callback.expiresAt,
-    },
-    { mayCommit },
-  );
+    });
+    // Kakao already got an error answer: a message queued now would look lost to its sender
+    // and answered to nobody.
+    if (!mayCommit()) throw new EnqueueAbandonedError();
+    return result;
+  });
+  if (!appended) return textResponse(NOT_CONNECTED);
+  void ctx.pipeline.afterCommit([appended.record]);
   ctx.logger.debug(
-    { conversationKey: ref.conversationKey, messageId: queued.id, eventSeq: queued.eventSeq },
+    {
+      conversationKey: ref.conversationKey,
+      messageId: appended.queued.id,
+      eventSeq: appended.queued.eventSeq,
+    },
     'kakao message queued',
   );
   return CALLBACK_ACK;

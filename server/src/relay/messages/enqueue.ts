@@ -1,11 +1,13 @@
-// A Kakao message for a paired conversation becomes, in one transaction, a `message` event on its
+// A Kakao message for a paired conversation becomes, in one statement, a `message` event on its
 // account's topic and the inbound_messages row that carries the event's seq: the agent's stream
 // delivers the event (live or on resume from PostgreSQL) and the row tracks its life
 // (queued → delivered → acked | expired) and its callback URL.
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { OutboxRecord } from '../../pipeline/index.js';
+import { rowsOf, type Executor } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
 import { MESSAGE_EVENT, type MessageEventPayload, type NormalizedMessage } from '../events.js';
-import { inboundMessages } from '../schema.js';
 import { accountTopic } from '../topics.js';
 
 export interface InboundMessage {
@@ -32,17 +34,15 @@ export class EnqueueAbandonedError extends Error {
   }
 }
 
-export async function enqueueInboundMessage(
-  ctx: RelayContext,
+/**
+ * Appends the message's event and writes its row, in one statement of the caller's transaction.
+ * Give the record to `pipeline.afterCommit` once the transaction committed.
+ */
+export async function appendInboundMessage(
+  ctx: Pick<RelayContext, 'pipeline' | 'now'>,
+  tx: Executor,
   message: InboundMessage,
-  options: {
-    /**
-     * Asked right before COMMIT: false means the caller has stopped waiting and the message must
-     * not be queued. Once it said true the caller waits for the commit's outcome.
-     */
-    mayCommit?: () => boolean;
-  } = {},
-): Promise<EnqueuedMessage> {
+): Promise<{ queued: EnqueuedMessage; record: OutboxRecord }> {
   const id = randomUUID();
   const createdAt = new Date(ctx.now());
   const payload: MessageEventPayload = {
@@ -52,26 +52,21 @@ export async function enqueueInboundMessage(
     normalized: message.normalized,
     createdAt: createdAt.toISOString(),
   };
-  return ctx.pipeline.transaction(async (tx, outbox) => {
-    const [record] = await outbox.append([
-      { type: MESSAGE_EVENT, topic: accountTopic(message.accountId), payload },
-    ]);
-    const eventSeq = record!.seq;
-    await tx.insert(inboundMessages).values({
-      id,
-      accountId: message.accountId,
-      conversationKey: message.conversationKey,
-      kakaoPayload: message.kakaoPayload,
-      normalizedMessage: message.normalized,
-      callbackUrl: message.callbackUrl,
-      callbackExpiresAt: message.callbackExpiresAt,
-      status: 'queued',
-      eventSeq,
-      createdAt,
-    });
-    // Kakao already got an error answer: a message queued now would look lost to its sender
-    // and answered to nobody.
-    if (options.mayCommit && !options.mayCommit()) throw new EnqueueAbandonedError();
-    return { id, eventSeq, createdAt };
-  });
+  const result = await tx.execute(sql`
+    with one as (select 1), ${ctx.pipeline.appendingCtes(
+      { type: MESSAGE_EVENT, topic: accountTopic(message.accountId) },
+      () => sql`${JSON.stringify(payload)}::jsonb`,
+      'one',
+    )}, inserted as (
+      insert into relay.inbound_messages (id, account_id, conversation_key, kakao_payload,
+        normalized_message, callback_url, callback_expires_at, status, event_seq, created_at)
+      select ${id}, ${message.accountId}, ${message.conversationKey},
+        ${JSON.stringify(message.kakaoPayload)}::jsonb, ${JSON.stringify(message.normalized)}::jsonb,
+        ${message.callbackUrl}, ${message.callbackExpiresAt?.toISOString() ?? null}::timestamptz,
+        'queued', s.last_seq, ${createdAt.toISOString()}::timestamptz
+      from appended_seq s
+    )
+    select * from appended`);
+  const record = ctx.pipeline.recordOf(rowsOf(result)[0]);
+  return { queued: { id, eventSeq: record.seq, createdAt }, record };
 }
