@@ -1,5 +1,6 @@
 // What the relay's end-to-end tests share: relay servers that accept the Kakao stand-in's
 // callback URLs, agent accounts, a code for a conversation, and the state of inbound messages.
+import { createHash } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { loadConfig } from '../../server/src/config/index.js';
 import type { RelayContext } from '../../server/src/relay/index.js';
@@ -52,6 +53,8 @@ export async function startRelayNode(
       DATA_DIR: dir.path,
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
+      // The nodes of one cluster count together, apart from every other test's.
+      RATE_LIMIT_KEY_PREFIX: `sbtest:${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 16)}:rl:`,
       ...RELAY_TEST_ENV,
     },
     cwd: dir.path,

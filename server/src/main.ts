@@ -99,7 +99,10 @@ export async function openRateLimiter(config: Config, logger: Logger): Promise<R
     componentLogger(logger, 'ratelimit'),
     'ratelimit',
   );
-  return createRedisRateLimiter(redis, { ownsConnection: true });
+  return createRedisRateLimiter(redis, {
+    ownsConnection: true,
+    keyPrefix: config.RATE_LIMIT_KEY_PREFIX,
+  });
 }
 
 /** Opens the store, waiting for a database that is still starting (e.g. in compose). */

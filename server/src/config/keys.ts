@@ -182,6 +182,14 @@ export const configKeys = {
     'Redis for cross-instance fan-out, presence and rate limits. Unset: in-memory broker (one instance).',
     'optional',
   ),
+  RATE_LIMIT_KEY_PREFIX: spec(
+    z
+      .string()
+      .regex(/^[\w.:-]{1,100}$/)
+      .default('sb:rl:'),
+    'letters, digits and . : _ -, up to 100',
+    'Prefix of the rate-limit counters in Redis. Nodes of one cluster share it; deployments that share a Redis use different ones.',
+  ),
   REALTIME_HISTORY_SIZE: spec(
     int(0, 100_000).default(1000),
     'an integer from 0 to 100000',

@@ -1,4 +1,5 @@
 // Starts a real in-process server on the current test target, with helpers to mint tokens.
+import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { loadConfig, type Config } from '../config/index.js';
 import { startServer, type RunningServer } from '../main.js';
@@ -28,6 +29,8 @@ export async function startTestServer(
     DATA_DIR: dir.path,
     ...(testStore.databaseUrl ? { DATABASE_URL: testStore.databaseUrl } : {}),
     ...(options.withRedis !== false && realRedisUrl ? { REDIS_URL: realRedisUrl } : {}),
+    // Counters of its own: test servers and earlier runs share one Redis.
+    RATE_LIMIT_KEY_PREFIX: `sbtest:${randomUUID()}:rl:`,
     ...options.env,
   };
   const { config } = loadConfig({ env, cwd: dir.path, secrets: 'persist' });
