@@ -1,6 +1,7 @@
 // The realtime core over real sockets: auth, live delivery, resume exactly-once, SSE resume.
 import { closeCodes } from '@switchboard/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseUnavailableError } from '../store/index.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
 import { connectWs } from '../test-support/ws-client.js';
@@ -29,6 +30,27 @@ describe(`realtime gateway (${target})`, () => {
       data: { id: 1 },
     });
     expect(typeof event.seq).toBe('number');
+    socket.close();
+  });
+
+  it('answers a failing module op with an error frame that carries the request id', async () => {
+    t.server.realtime.ops.register('test.fail', () => {
+      throw new Error('a bug in the handler');
+    });
+    t.server.realtime.ops.register('test.database-down', () => {
+      throw new DatabaseUnavailableError('connection refused');
+    });
+    const socket = await connectWs(`${t.wsUrl}/ws?token=${await t.token('olga')}`);
+    expect(await socket.request({ op: 'test.fail' })).toMatchObject({
+      op: 'error',
+      code: 'internal_error',
+    });
+    expect(await socket.request({ op: 'test.database-down' })).toMatchObject({
+      op: 'error',
+      code: 'database_unavailable',
+    });
+    // `request` waits for the frame with its id: an error frame without one would time out.
+    expect(await socket.request({ op: 'ping' })).toMatchObject({ op: 'pong' });
     socket.close();
   });
 

@@ -20,6 +20,7 @@ import { AuthError, type Authenticator, type Identity } from './auth.js';
 import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
 import type { Hub } from './hub.js';
 import type { Admission, Refusal } from './limits.js';
+import { isDatabaseUnavailable } from '../store/index.js';
 import { OpError, type OpRegistry } from './ops.js';
 import type { TopicPolicies } from './topics.js';
 import { DeadlineQueue, MAX_TIMER_MS, type Deadline } from './deadline-queue.js';
@@ -403,8 +404,13 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       try {
         result = await handler(connection, frame.data);
       } catch (err) {
-        if (!(err instanceof OpError)) throw err;
-        replyError(socket, err.code, err.message, id);
+        if (err instanceof OpError) replyError(socket, err.code, err.message, id);
+        else if (isDatabaseUnavailable(err))
+          replyError(socket, 'database_unavailable', undefined, id);
+        else {
+          logger.error({ err, op }, 'op handler failed');
+          replyError(socket, 'internal_error', undefined, id);
+        }
         return;
       }
       reply(socket, { ...base, success: true, ...(result ?? {}) });
