@@ -153,6 +153,16 @@ function compare(results: Result[]): string[] {
   return out;
 }
 
+/** Switchboard for the application scenarios: its nodes take events straight from Redis. */
+function switchboardOverBroker(o: BenchOptions, serverEnv: Record<string, string>) {
+  return switchboard({
+    adminDatabaseUrl: o.adminDatabaseUrl,
+    publish: 'broker',
+    ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+    serverEnv,
+  });
+}
+
 async function main(): Promise<void> {
   const parsed = parseOptions(process.argv.slice(2));
   if ('help' in parsed) {
@@ -290,24 +300,15 @@ async function main(): Promise<void> {
         throw new Error('(E) measures chat on PostgreSQL: run it with --database=postgres');
       }
       const serverEnv = { ...CHAT_SERVER_ENV, ...o.switchboardEnv };
-      return chat(
-        switchboard({
-          adminDatabaseUrl: o.adminDatabaseUrl,
-          publish: 'broker',
-          ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
-          serverEnv,
-        }),
-        ctx,
-        {
-          users: o.chat.users,
-          channels: o.chat.channels,
-          nodes: o.nodes,
-          rate: o.chat.rate,
-          warmupSeconds: o.warmup,
-          windowSeconds: o.chat.windowSeconds,
-          serverEnv,
-        },
-      );
+      return chat(switchboardOverBroker(o, serverEnv), ctx, {
+        users: o.chat.users,
+        channels: o.chat.channels,
+        nodes: o.nodes,
+        rate: o.chat.rate,
+        warmupSeconds: o.warmup,
+        windowSeconds: o.chat.windowSeconds,
+        serverEnv,
+      });
     });
   }
   // The Kakao relay is Switchboard's own application too.
@@ -318,24 +319,15 @@ async function main(): Promise<void> {
         throw new Error('(R) measures the relay on PostgreSQL: run it with --database=postgres');
       }
       const serverEnv = { ...RELAY_SERVER_ENV, ...o.switchboardEnv };
-      return relay(
-        switchboard({
-          adminDatabaseUrl: o.adminDatabaseUrl,
-          publish: 'broker',
-          ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
-          serverEnv,
-        }),
-        ctx,
-        {
-          nodes: o.nodes,
-          accounts: r.accounts,
-          conversations: r.conversations,
-          rate: r.rate,
-          warmupSeconds: o.warmup,
-          windowSeconds: r.windowSeconds,
-          serverEnv,
-        },
-      );
+      return relay(switchboardOverBroker(o, serverEnv), ctx, {
+        nodes: o.nodes,
+        accounts: r.accounts,
+        conversations: r.conversations,
+        rate: r.rate,
+        warmupSeconds: o.warmup,
+        windowSeconds: r.windowSeconds,
+        serverEnv,
+      });
     });
   }
   summarize(results);

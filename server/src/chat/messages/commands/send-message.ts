@@ -64,19 +64,7 @@ export async function sendMessage(
     const row = await channelTransaction(ctx, channel.id, async (tx, outbox, lastSeq) => {
       const seq = lastSeq + 1;
       const now = new Date(ctx.now());
-      const row: MessageRow = {
-        ...draft,
-        seq,
-        replyCount: 0,
-        lastReplySeq: null,
-        lastReplyAt: null,
-        threadParticipantIds: [],
-        pinnedAt: null,
-        pinnedBy: null,
-        editedAt: null,
-        deletedAt: null,
-        createdAt: now,
-      };
+      const row = newMessageRow(draft, seq, now);
       const message = presentMessage(row);
       const record = await channelEvent(outbox, channel.id, 'message.created', {
         conversation_id: channel.id,
@@ -136,6 +124,23 @@ type MessageDraft = Pick<
   | 'clientMsgId'
 >;
 
+/** The row of a message just written: no replies, pins, edits or deletion yet. */
+function newMessageRow(draft: MessageDraft, seq: number, createdAt: Date): MessageRow {
+  return {
+    ...draft,
+    seq,
+    replyCount: 0,
+    lastReplySeq: null,
+    lastReplyAt: null,
+    threadParticipantIds: [],
+    pinnedAt: null,
+    pinnedBy: null,
+    editedAt: null,
+    deletedAt: null,
+    createdAt,
+  };
+}
+
 const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
 
 /**
@@ -150,19 +155,7 @@ async function postToChannel(
   draft: MessageDraft,
   now: Date,
 ): Promise<MessageRow> {
-  const row: MessageRow = {
-    ...draft,
-    seq: 0,
-    replyCount: 0,
-    lastReplySeq: null,
-    lastReplyAt: null,
-    threadParticipantIds: [],
-    pinnedAt: null,
-    pinnedBy: null,
-    editedAt: null,
-    deletedAt: null,
-    createdAt: now,
-  };
+  const row = newMessageRow(draft, 0, now);
   const { channelId, authorId } = draft;
   // The event exactly as `channelEvent` writes it; its message's seq is filled in by the database.
   const payload = JSON.stringify({
