@@ -4,6 +4,7 @@
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test-support/processes.js';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
 import { openSse, type TestStream } from '../../test-support/sse-client.js';
@@ -118,6 +119,11 @@ describe(`external identities over realtime (${target})`, () => {
     expect((await me(token)).id).toBe(userId);
     first.close();
     await first.closed;
+    // Offline first (the server sees the close a moment later, and presence is written in
+    // batches), so the next connection is a transition the watcher hears.
+    await waitFor('the first connection offline', async () =>
+      (await t.server.realtime.presence.isOnline(userId)) ? undefined : true,
+    );
 
     const workspaceId = await makeWorkspace(t.server, alice.id, [userId]);
     const channel = await makeChannel(t.server, workspaceId, 'public', [alice.id, userId]);
