@@ -30,6 +30,12 @@ function wait(window: Obj): string {
   return `${cell(window.serverRunQueueWaitPercent)} / ${cell(window.loadGeneratorRunQueueWaitPercent)}`;
 }
 
+/** A latency summary as `p50 / p90 / p99 / max`. */
+function latency(summary: unknown): string {
+  const v = (summary ?? {}) as Obj;
+  return `${cell(v.p50Ms)} / ${cell(v.p90Ms)} / ${cell(v.p99Ms)} / ${cell(v.maxMs)}`;
+}
+
 function ms(latency: unknown, key: 'p50Ms' | 'p99Ms'): unknown {
   return latency ? (latency as Obj)[key] : undefined;
 }
@@ -164,10 +170,6 @@ function relay(r: Row): string {
   const w = m.window as Obj;
   const d = m.delivery as Obj;
   const t = m.targets as Obj;
-  const latency = (l: unknown) => {
-    const v = (l ?? {}) as Obj;
-    return `${cell(v.p50Ms)} / ${cell(v.p90Ms)} / ${cell(v.p99Ms)} / ${cell(v.maxMs)}`;
-  };
   return [
     `Kakao relay (${cell(p.nodes)} nodes, ${cell(p.agentStreams)} agent streams, ` +
       `${cell(p.conversations)} paired conversations):`,
@@ -228,10 +230,6 @@ function chat(r: Row): string {
   const d = m.delivery as Obj;
   const t = m.target as Obj;
   const setup = m.setup as Obj;
-  const latency = (l: unknown) => {
-    const v = (l ?? {}) as Obj;
-    return `${cell(v.p50Ms)} / ${cell(v.p90Ms)} / ${cell(v.p99Ms)} / ${cell(v.maxMs)}`;
-  };
   return [
     `Team chat (${cell(p.nodes)} nodes, ${cell(p.users)} users in ${cell(p.channels)} channels of ` +
       `${cell(p.membersPerChannel)}; ${cell(p.layout)}; ${cell(p.sendPath)}):`,
