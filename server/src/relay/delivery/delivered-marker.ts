@@ -1,12 +1,13 @@
-// Marks inbound messages `delivered` once they were written to an agent stream. Writes come in
-// bursts (a replay, a fan-out), so ids gathered within a few milliseconds share one UPDATE, and
-// only `queued` rows change: an acked or expired message keeps its state.
-import { and, eq, inArray } from 'drizzle-orm';
+// Marks inbound messages `delivered` once they were written to an agent stream. Ids gathered
+// within 50 ms share one UPDATE (at a steady 300 messages/s a 5 ms window left most alone in
+// theirs: a statement and a commit each), and only `queued` rows change: an acked or expired
+// message keeps its state.
+import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from '../../observability/index.js';
 import type { Database } from '../../store/index.js';
 import { inboundMessages } from '../schema.js';
 
-const GATHER_MS = 5;
+const GATHER_MS = 50;
 const MAX_IDS_PER_UPDATE = 1000;
 
 export class DeliveredMarker {
@@ -54,7 +55,13 @@ export class DeliveredMarker {
       await this.db
         .update(inboundMessages)
         .set({ status: 'delivered', deliveredAt: new Date(this.now()) })
-        .where(and(inArray(inboundMessages.id, [...ids]), eq(inboundMessages.status, 'queued')));
+        // One array parameter: the statement reads the same whatever the number of ids.
+        .where(
+          and(
+            sql`${inboundMessages.id} = any(${`{${ids.join(',')}}`}::uuid[])`,
+            eq(inboundMessages.status, 'queued'),
+          ),
+        );
     } catch (err) {
       // The rows stay queued: the agent's next fresh connect or long-poll gets them again.
       this.log.warn({ err, count: ids.length }, 'could not mark messages delivered');
