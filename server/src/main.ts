@@ -31,7 +31,13 @@ import {
   type OperatorAuth,
   type Realtime,
 } from './realtime/index.js';
-import { isDatabaseUnavailable, openStore, runMigrations, type Store } from './store/index.js';
+import {
+  isDatabaseUnavailable,
+  openStore,
+  runMigrations,
+  usePreparedStatements,
+  type Store,
+} from './store/index.js';
 
 export interface ServerOptions {
   config: Config;
@@ -159,6 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const roles = options.roles ?? config.ROLES;
   const log = componentLogger(logger, 'main');
 
+  usePreparedStatements(config.DATABASE_PREPARED_STATEMENTS);
   const store = options.store ?? (await openStoreWithRetry(config, logger));
   let broker: Broker | undefined;
   try {

@@ -166,6 +166,11 @@ export const configKeys = {
     'an integer from 1 to 1000',
     'Maximum PostgreSQL connections this process opens.',
   ),
+  DATABASE_PREPARED_STATEMENTS: spec(
+    boolString.default(true),
+    'true or false',
+    'Run the hot statements (a chat post, a Kakao webhook) as named prepared statements, planned once per connection. Set false behind PgBouncer in transaction mode older than 1.21 or without max_prepared_statements.',
+  ),
   DATABASE_CONNECT_TIMEOUT_MS: spec(
     int(100, 120_000).default(5000),
     'an integer from 100 to 120000',

@@ -1,5 +1,6 @@
 // Store: the database handle (PostgreSQL or PGlite) and its migrations runner.
 export { openStore } from './database.js';
+export { executeNamed, usePreparedStatements } from './named-statements.js';
 export type { Database, Executor, Store, StoreOptions, Transaction } from './database.js';
 export { MIGRATION_LOCK_KEY, migrationsFolder, rowsOf, runMigrations } from './migrate.js';
 export type { MigrationResult } from './migrate.js';

@@ -1,7 +1,7 @@
 // The conversation a webhook call belongs to: its mapping row, created on first contact and
 // refreshed on every call (last seen, and the newest callback URL Kakao gave it).
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Executor } from '../../store/index.js';
+import { executeNamed, rowsOf, type Executor } from '../../store/index.js';
 import type { ConversationRef } from '../pairing/index.js';
 import type { conversationMappings } from '../schema.js';
 
@@ -44,7 +44,10 @@ export async function touchConversation(
   const url = callback?.url ?? null;
   const expiresAt = callback?.expiresAt.toISOString() ?? null;
   const keep = callback === undefined;
-  const result = await db.execute(sql`
+  const result = await executeNamed(
+    db,
+    `relay_touch${keep ? '' : '_callback'}`,
+    sql`
     with touched as (
       insert into relay.conversation_mappings as m (conversation_key, kakao_channel_id,
         plusfriend_user_key, last_callback_url, last_callback_expires_at, first_seen_at, last_seen_at)
@@ -59,7 +62,8 @@ export async function touchConversation(
     )
     select t.state, t.account_id::text as account_id, t.paired_at,
       t.account_id is not null and (a.id is null or a.disabled_at is not null) as account_disabled
-    from touched t left join relay.accounts a on a.id = t.account_id`);
+    from touched t left join relay.accounts a on a.id = t.account_id`,
+  );
   const row = rowsOf<{
     state: Conversation['state'];
     account_id: string | null;

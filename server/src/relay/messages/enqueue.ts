@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { OutboxRecord } from '../../pipeline/index.js';
-import { rowsOf, type Executor } from '../../store/index.js';
+import { executeNamed, rowsOf, type Executor } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
 import { MESSAGE_EVENT, type MessageEventPayload, type NormalizedMessage } from '../events.js';
 import { accountTopic } from '../topics.js';
@@ -52,7 +52,10 @@ export async function appendInboundMessage(
     normalized: message.normalized,
     createdAt: createdAt.toISOString(),
   };
-  const result = await tx.execute(sql`
+  const result = await executeNamed(
+    tx,
+    'relay_enqueue',
+    sql`
     with one as (select 1), ${ctx.pipeline.appendingCtes(
       { type: MESSAGE_EVENT, topic: accountTopic(message.accountId) },
       () => sql`${JSON.stringify(payload)}::jsonb`,
@@ -66,7 +69,8 @@ export async function appendInboundMessage(
         'queued', s.last_seq, ${createdAt.toISOString()}::timestamptz
       from appended_seq s
     )
-    select * from appended`);
+    select * from appended`,
+  );
   const record = ctx.pipeline.recordOf(rowsOf(result)[0]);
   return { queued: { id, eventSeq: record.seq, createdAt }, record };
 }

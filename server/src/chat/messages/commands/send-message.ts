@@ -5,7 +5,7 @@
 // response), is a transaction.
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
-import { rowsOf, type Transaction } from '../../../store/index.js';
+import { executeNamed, rowsOf, type Transaction } from '../../../store/index.js';
 import type { ChatContext } from '../../context.js';
 import { uniqueViolation } from '../../db-errors.js';
 import { channelEvent } from '../../events/channel-events.js';
@@ -175,7 +175,11 @@ async function postToChannel(
         )`
       : sql``;
   const at = now.toISOString();
-  const result = await ctx.db.execute(sql`
+  const variant = everyone ? '_mention_all' : mentioned.length > 0 ? '_mention_some' : '';
+  const result = await executeNamed(
+    ctx.db,
+    `chat_post${variant}`,
+    sql`
     with locked as (
       select id from chat.channels where id = ${channelId} for update
     ), ${ctx.pipeline.appendingCtes(
@@ -203,7 +207,8 @@ async function postToChannel(
       from appended_seq s
       where cm.channel_id = ${channelId} and cm.user_id = ${authorId}::uuid
     )${countMentions}
-    select * from appended`);
+    select * from appended`,
+  );
   const appended = rowsOf(result)[0];
   // The channel was deleted between the access check and the lock.
   if (!appended) throw new AppError('not_found', 'No such channel.');
