@@ -162,7 +162,6 @@ function durable(r: Row): string {
   ].join('\n');
 }
 
-/** (E): the fixed-rate window of team chat, its delivery accounting and setup. */
 /** (R): webhook answers and webhook-to-stream delivery at a fixed rate. */
 function relay(r: Row): string {
   const p = r.parameters;
@@ -223,6 +222,7 @@ function relay(r: Row): string {
   ].join('\n');
 }
 
+/** (E): the fixed-rate window of team chat, its delivery accounting and setup. */
 function chat(r: Row): string {
   const p = r.parameters;
   const m = r.metrics;

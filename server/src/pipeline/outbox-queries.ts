@@ -1,7 +1,7 @@
 // Every statement the pipeline runs against core.outbox and core.topic_seqs. Each works on
 // PostgreSQL, through PgBouncer in transaction mode, and on PGlite.
 import { sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Executor } from '../store/index.js';
+import { arrayLiteral, rowsOf, type Executor } from '../store/index.js';
 import { RECORD_COLUMNS, recordFromRow, type OutboxRecord, type OutboxRow } from './events.js';
 
 /** The channel workers LISTEN on for an immediate wake-up. */
@@ -76,7 +76,8 @@ export function appendCtes(
   after: string,
 ): SQL {
   const done = item.pending.length === 0;
-  const pending = `{${item.pending.join(',')}}`;
+  // Consumer names are lowercase identifiers, so the array literal needs no quoting.
+  const pending = arrayLiteral(item.pending);
   return sql`appended_seq as (
       insert into core.topic_seqs as t (topic, last_seq)
       select ${item.topic}, 1 from ${sql.identifier(after)}
@@ -98,27 +99,18 @@ async function insertOneEvent(
   item: AppendItem,
   workerDelayMs: number,
 ): Promise<OutboxRecord> {
-  const done = item.pending.length === 0;
-  // Consumer names are lowercase identifiers, so the array literal needs no quoting.
-  const pending = `{${item.pending.join(',')}}`;
-  const result = await executor.execute(sql`
-    with s as (
-      insert into core.topic_seqs as t (topic, last_seq) values (${item.topic}, 1)
-      on conflict (topic) do update set last_seq = t.last_seq + 1
-      returning last_seq
-    )
-    insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
-    select ${item.type}, ${item.topic}, s.last_seq, ${JSON.stringify(item.payload)}::jsonb,
-      ${pending}::text[], ${done}::boolean, case when ${done}::boolean then now() end,
-      clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
-    from s
-    returning ${sql.raw(RECORD_COLUMNS)}`);
+  const appended = appendCtes(
+    item,
+    () => sql`${JSON.stringify(item.payload)}::jsonb`,
+    workerDelayMs,
+    'one',
+  );
+  const result = await executor.execute(sql`with one as (select 1), ${appended}
+    select * from appended`);
   const row = rowsOf<OutboxRow>(result)[0];
   if (!row) throw new Error(`outbox insert returned no row for ${item.topic}`);
   return recordFromRow(row);
 }
-
-const idArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
 
 /** Marks events done for every consumer. */
 export async function markProcessed(executor: Executor, ids: readonly number[]): Promise<void> {
@@ -126,7 +118,7 @@ export async function markProcessed(executor: Executor, ids: readonly number[]):
   await executor.execute(sql`
     update core.outbox set processed = true, processed_at = now(), pending = '{}', error = null,
       dead_lettered_at = null
-    where id = any(${idArray(ids)}::bigint[]) and not processed`);
+    where id = any(${arrayLiteral(ids)}::bigint[]) and not processed`);
 }
 
 export interface FailureUpdate {
@@ -307,7 +299,7 @@ export async function redriveDeadLetters(
     with redriven as (
       update core.outbox set dead_lettered_at = null, retry_count = 0, available_at = now()
       where not processed and dead_lettered_at is not null
-        ${ids ? sql`and id = any(${idArray(ids)}::bigint[])` : sql``}
+        ${ids ? sql`and id = any(${arrayLiteral(ids)}::bigint[])` : sql``}
       returning id
     )
     select count(*)::int as count from redriven`);

@@ -2,7 +2,13 @@
 export { openStore } from './database.js';
 export { executeNamed, usePreparedStatements } from './named-statements.js';
 export type { Database, Executor, Store, StoreOptions, Transaction } from './database.js';
-export { MIGRATION_LOCK_KEY, migrationsFolder, rowsOf, runMigrations } from './migrate.js';
+export {
+  arrayLiteral,
+  MIGRATION_LOCK_KEY,
+  migrationsFolder,
+  rowsOf,
+  runMigrations,
+} from './migrate.js';
 export type { MigrationResult } from './migrate.js';
 export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 export { apiKeys, core } from './schema.js';

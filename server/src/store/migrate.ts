@@ -60,6 +60,14 @@ export async function runMigrations(
 }
 
 /** node-postgres returns `{ rows }`, PGlite returns `{ rows }` too; some drivers return arrays. */
+/**
+ * A PostgreSQL array literal (`{a,b}`) for one array parameter, so a statement reads the same
+ * whatever the number of values. For values that need no quoting: numbers, uuids, identifiers.
+ */
+export function arrayLiteral(values: readonly (string | number)[]): string {
+  return `{${values.join(',')}}`;
+}
+
 export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return (result as { rows?: T[] }).rows ?? [];

@@ -4,7 +4,7 @@
 // message keeps its state.
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from '../../observability/index.js';
-import type { Database } from '../../store/index.js';
+import { arrayLiteral, type Database } from '../../store/index.js';
 import { inboundMessages } from '../schema.js';
 
 const GATHER_MS = 50;
@@ -55,10 +55,9 @@ export class DeliveredMarker {
       await this.db
         .update(inboundMessages)
         .set({ status: 'delivered', deliveredAt: new Date(this.now()) })
-        // One array parameter: the statement reads the same whatever the number of ids.
         .where(
           and(
-            sql`${inboundMessages.id} = any(${`{${ids.join(',')}}`}::uuid[])`,
+            sql`${inboundMessages.id} = any(${arrayLiteral(ids)}::uuid[])`,
             eq(inboundMessages.status, 'queued'),
           ),
         );

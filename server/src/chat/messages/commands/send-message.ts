@@ -5,7 +5,7 @@
 // response), is a transaction.
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
-import { executeNamed, rowsOf, type Transaction } from '../../../store/index.js';
+import { arrayLiteral, executeNamed, rowsOf, type Transaction } from '../../../store/index.js';
 import type { ChatContext } from '../../context.js';
 import { uniqueViolation } from '../../db-errors.js';
 import { channelEvent } from '../../events/channel-events.js';
@@ -141,8 +141,6 @@ function newMessageRow(draft: MessageDraft, seq: number, createdAt: Date): Messa
   };
 }
 
-const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
-
 /**
  * A root message in one statement, with the locks of `channelTransaction` in its order (the
  * channel row, then the topic's seq row, then member rows): the `message.created` event gets
@@ -171,7 +169,7 @@ async function postToChannel(
           update chat.channel_members cm set mention_count = cm.mention_count + 1
           from appended_seq s
           where cm.channel_id = ${channelId} and cm.user_id <> ${authorId}::uuid
-            ${everyone ? sql`` : sql`and cm.user_id = any(${uuidArray(mentioned)}::uuid[])`}
+            ${everyone ? sql`` : sql`and cm.user_id = any(${arrayLiteral(mentioned)}::uuid[])`}
         )`
       : sql``;
   const at = now.toISOString();
@@ -190,7 +188,7 @@ async function postToChannel(
       insert into chat.messages (id, channel_id, seq, author_id, body, mention_user_ids,
         mentions_channel, mentions_here, client_msg_id, created_at)
       select ${draft.id}, ${channelId}, s.last_seq, ${authorId}, ${draft.body},
-        ${uuidArray(draft.mentionUserIds)}::uuid[], ${draft.mentionsChannel}, ${draft.mentionsHere},
+        ${arrayLiteral(draft.mentionUserIds)}::uuid[], ${draft.mentionsChannel}, ${draft.mentionsHere},
         ${draft.clientMsgId}, ${at}::timestamptz
       from appended_seq s
     ), head as (
