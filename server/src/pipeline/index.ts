@@ -26,6 +26,7 @@ import {
   redriveDeadLetters,
   type DeadLetter,
   type OutboxStats,
+  type TopicExpression,
 } from './outbox-queries.js';
 import { realtimeConsumer } from './realtime-consumer.js';
 import { RelayWorker } from './relay-worker.js';
@@ -38,7 +39,7 @@ export type { OutboxConsumer } from './consumers.js';
 export { DurableTopics, encodeOutboxEvent } from './durable-topics.js';
 export type { OutboxEventInput, OutboxRecord } from './events.js';
 export { REALTIME_CONSUMER } from './realtime-consumer.js';
-export type { DeadLetter, OutboxStats } from './outbox-queries.js';
+export type { DeadLetter, OutboxStats, TopicExpression } from './outbox-queries.js';
 export { listDeadLetters, readStats, redriveDeadLetters } from './outbox-queries.js';
 export { registerOutboxAdminRoutes } from './routes/outbox-admin-routes.js';
 export {
@@ -209,12 +210,15 @@ export class Pipeline {
    * statement's `appended` row to `recordOf`, and the record to `afterCommit` once committed.
    */
   appendingCtes(
-    event: { type: string; topic: string },
+    event: { type: string; topic: string | TopicExpression },
     payload: (seq: SQL) => SQL,
     after: string,
   ): SQL {
-    const [item] = this.prepare([{ ...event, payload: {} }]);
-    return appendCtes(item!, payload, this.workerDelayMs, after);
+    const { topic } = event;
+    const [item] = this.prepare([
+      { type: event.type, topic: typeof topic === 'string' ? topic : topic.prefix, payload: {} },
+    ]);
+    return appendCtes({ ...item!, topic }, payload, this.workerDelayMs, after);
   }
 
   /** The record of an `appended` row (see `appendingCtes`). */

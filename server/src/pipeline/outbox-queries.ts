@@ -64,13 +64,22 @@ export async function insertEvents(
 }
 
 /**
+ * A topic the statement computes from the columns of the appending CTE's `after` rows (say, an
+ * account's topic from the account id a conversation row holds): `prefix || rest`.
+ */
+export interface TopicExpression {
+  readonly prefix: string;
+  readonly rest: SQL;
+}
+
+/**
  * Two CTEs that append one event inside a caller's statement: `appended_seq` bumps the topic's
  * seq once per row of the CTE `after` (one row, or none to append nothing), so the locks that
  * CTE takes come first, and `appended` inserts the event with `payload(seq)`, returning
  * `RECORD_COLUMNS`.
  */
 export function appendCtes(
-  item: Omit<AppendItem, 'payload'>,
+  item: Omit<AppendItem, 'payload' | 'topic'> & { readonly topic: string | TopicExpression },
   payload: (seq: SQL) => SQL,
   workerDelayMs: number,
   after: string,
@@ -78,14 +87,18 @@ export function appendCtes(
   const done = item.pending.length === 0;
   // Consumer names are lowercase identifiers, so the array literal needs no quoting.
   const pending = arrayLiteral(item.pending);
+  const topic =
+    typeof item.topic === 'string'
+      ? sql`${item.topic}`
+      : sql`${item.topic.prefix}::text || (${item.topic.rest})`;
   return sql`appended_seq as (
       insert into core.topic_seqs as t (topic, last_seq)
-      select ${item.topic}, 1 from ${sql.identifier(after)}
+      select ${topic}, 1 from ${sql.identifier(after)}
       on conflict (topic) do update set last_seq = t.last_seq + 1
-      returning last_seq
+      returning topic, last_seq
     ), appended as (
       insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
-      select ${item.type}, ${item.topic}, s.last_seq, ${payload(sql`s.last_seq`)},
+      select ${item.type}, s.topic, s.last_seq, ${payload(sql`s.last_seq`)},
         ${pending}::text[], ${done}::boolean, case when ${done}::boolean then now() end,
         clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
       from appended_seq s

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import type { PoolClient } from 'pg';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../observability/index.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
@@ -44,6 +45,35 @@ export interface StoreOptions {
   pgliteFrom?: Blob;
 }
 
+/** A connection reserved for one piece of work. */
+export interface Connection {
+  readonly db: Executor;
+  /**
+   * Asks the server to cancel the statement the connection is running, if any. The connection
+   * goes back to the pool only after the request was made, so it cannot hit the next user's.
+   */
+  readonly cancel: () => void;
+}
+
+type Reserve = <T>(work: (connection: Connection) => Promise<T>) => Promise<T>;
+
+/** How each database hands out a connection of its own. */
+const reservers = new WeakMap<Database, Reserve>();
+
+/**
+ * Runs `work` on a connection of its own: the wait for it (a free pooled connection; PGlite's
+ * single one) is over when `work` starts, so what `work` decides at its start (say, whether there
+ * is still time to commit) holds when its statement reaches the server.
+ */
+export function withConnection<T>(
+  db: Database,
+  work: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  const reserve = reservers.get(db);
+  if (!reserve) throw new Error('withConnection needs a database opened by openStore');
+  return reserve(work);
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   return options.databaseUrl ? openPostgres(options, options.databaseUrl) : openPglite(options);
 }
@@ -73,6 +103,34 @@ async function openPostgres(options: StoreOptions, url: string): Promise<Store> 
   // The pool re-emits idle clients' errors here; the listener above has logged them already.
   pool.on('error', () => {});
   const db = drizzle({ client: pool }) as unknown as Database;
+  // A Drizzle handle per pooled connection, made on its first reservation: connections live long.
+  const onConnection = new WeakMap<PoolClient, Executor>();
+  reservers.set(db, async (work) => {
+    const client = await pool.connect();
+    let executor = onConnection.get(client);
+    if (!executor) {
+      executor = drizzle({ client });
+      onConnection.set(client, executor);
+    }
+    let cancelling: Promise<unknown> | undefined;
+    const cancel = (): void => {
+      const pid = (client as PoolClient & { processID?: number }).processID;
+      cancelling ??= pool.query('select pg_cancel_backend($1)', [pid]).catch((err: unknown) => {
+        options.logger.warn({ err }, 'could not cancel a statement');
+      });
+    };
+    try {
+      const result = await work({ db: executor, cancel });
+      await cancelling;
+      client.release();
+      return result;
+    } catch (err) {
+      await cancelling;
+      // As pool.query does: a connection whose work failed is not trusted with the next.
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+  });
   let closed = false;
   return {
     db,
@@ -107,6 +165,9 @@ async function openPglite(options: StoreOptions): Promise<Store> {
       client = await PGlite.create(path, { extensions });
     }
     const db = drizzle({ client }) as unknown as Database;
+    // One connection: a transaction holds it. Nothing else can run meanwhile, so nothing can
+    // block the work's statements and there is nothing to cancel.
+    reservers.set(db, (work) => db.transaction((tx) => work({ db: tx, cancel: () => {} })));
     let closed = false;
     return {
       db,

@@ -1,5 +1,5 @@
 // Store: the database handle (PostgreSQL or PGlite) and its migrations runner.
-export { openStore } from './database.js';
+export { openStore, withConnection } from './database.js';
 export { executeNamed, usePreparedStatements } from './named-statements.js';
 export type { Database, Executor, Store, StoreOptions, Transaction } from './database.js';
 export {

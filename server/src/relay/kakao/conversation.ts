@@ -1,6 +1,6 @@
 // The conversation a webhook call belongs to: its mapping row, created on first contact and
 // refreshed on every call (last seen, and the newest callback URL Kakao gave it).
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { executeNamed, rowsOf, type Executor } from '../../store/index.js';
 import type { ConversationRef } from '../pairing/index.js';
 import type { conversationMappings } from '../schema.js';
@@ -30,25 +30,21 @@ export function isConnected(conversation: Conversation): conversation is Convers
 }
 
 /**
- * Upserts the mapping (first contact creates it `unpaired`) and reads its pairing and whether
- * its account is disabled, in one statement.
+ * The CTEs `touched` and `conversation`: the mapping upserted (first contact creates it
+ * `unpaired`) and, in `conversation`, its `state`, `account_id`, `paired_at` and whether its
+ * account is disabled (`account_disabled`).
  */
-export async function touchConversation(
-  db: Executor,
+export function touchedConversationCtes(
   ref: ConversationRef,
   callback: KakaoCallback | undefined,
   now: Date,
-): Promise<Conversation> {
+): SQL {
   const at = now.toISOString();
   // Without a callback the previous one is kept: it is still the newest usable one, if any.
   const url = callback?.url ?? null;
   const expiresAt = callback?.expiresAt.toISOString() ?? null;
   const keep = callback === undefined;
-  const result = await executeNamed(
-    db,
-    `relay_touch${keep ? '' : '_callback'}`,
-    sql`
-    with touched as (
+  return sql`touched as (
       insert into relay.conversation_mappings as m (conversation_key, kakao_channel_id,
         plusfriend_user_key, last_callback_url, last_callback_expires_at, first_seen_at, last_seen_at)
       values (${ref.conversationKey}, ${ref.kakaoChannelId}, ${ref.plusfriendUserKey}, ${url},
@@ -59,17 +55,26 @@ export async function touchConversation(
           else excluded.last_callback_expires_at end,
         last_seen_at = excluded.last_seen_at
       returning state, account_id, paired_at
-    )
-    select t.state, t.account_id::text as account_id, t.paired_at,
-      t.account_id is not null and (a.id is null or a.disabled_at is not null) as account_disabled
-    from touched t left join relay.accounts a on a.id = t.account_id`,
-  );
-  const row = rowsOf<{
-    state: Conversation['state'];
-    account_id: string | null;
-    paired_at: Date | string | null;
-    account_disabled: boolean;
-  }>(result)[0]!;
+    ), conversation as (
+      select t.state, t.account_id, t.paired_at,
+        t.account_id is not null and (a.id is null or a.disabled_at is not null) as account_disabled
+      from touched t left join relay.accounts a on a.id = t.account_id
+    )`;
+}
+
+/** The columns a statement selects from `conversation` for `conversationOf`. */
+export const CONVERSATION_COLUMNS = sql.raw(
+  'c.state, c.account_id::text as account_id, c.paired_at, c.account_disabled',
+);
+
+export interface ConversationRow {
+  readonly state: Conversation['state'];
+  readonly account_id: string | null;
+  readonly paired_at: Date | string | null;
+  readonly account_disabled: boolean;
+}
+
+export function conversationOf(ref: ConversationRef, row: ConversationRow): Conversation {
   return {
     ...ref,
     state: row.state,
@@ -77,4 +82,20 @@ export async function touchConversation(
     pairedAt: row.paired_at === null ? null : new Date(row.paired_at),
     accountDisabled: row.account_disabled,
   };
+}
+
+/** Upserts the mapping and reads its pairing and its account's state, in one statement. */
+export async function touchConversation(
+  db: Executor,
+  ref: ConversationRef,
+  callback: KakaoCallback | undefined,
+  now: Date,
+): Promise<Conversation> {
+  const result = await executeNamed(
+    db,
+    'relay_touch',
+    sql`with ${touchedConversationCtes(ref, callback, now)}
+    select ${CONVERSATION_COLUMNS} from conversation c`,
+  );
+  return conversationOf(ref, rowsOf<ConversationRow>(result)[0]!);
 }

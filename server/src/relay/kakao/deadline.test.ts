@@ -9,7 +9,7 @@ describe('answerWithinDeadline', () => {
     const reports: boolean[] = [];
     const answer = await answerWithinDeadline(
       200,
-      (mayCommit) => Promise.resolve(mayCommit() ? CALLBACK_ACK : textResponse('no')),
+      (mayCommit) => Promise.resolve(mayCommit(() => {}) ? CALLBACK_ACK : textResponse('no')),
       (_error, timedOut) => reports.push(timedOut),
     );
     expect(answer).toEqual(CALLBACK_ACK);
@@ -25,7 +25,7 @@ describe('answerWithinDeadline', () => {
       30,
       async (mayCommit) => {
         await sleep(80);
-        allowed = mayCommit();
+        allowed = mayCommit(() => {});
         finished();
         if (!allowed) throw new EnqueueAbandonedError();
         return CALLBACK_ACK;
@@ -41,16 +41,33 @@ describe('answerWithinDeadline', () => {
   });
 
   it('waits for a commit that started before the deadline instead of answering an error', async () => {
+    let cancels = 0;
     const answer = await answerWithinDeadline(
       30,
       async (mayCommit) => {
-        expect(mayCommit()).toBe(true);
-        await sleep(80); // COMMIT still running when the deadline fires
+        expect(mayCommit(() => (cancels += 1))).toBe(true);
+        await sleep(80); // the statement still running when the deadline fires, and it commits
         return CALLBACK_ACK;
       },
       () => undefined,
     );
     expect(answer).toEqual(CALLBACK_ACK);
+    expect(cancels).toBe(1);
+  });
+
+  it('cancels a statement still running at the deadline and answers the error text', async () => {
+    const reports: boolean[] = [];
+    const answer = await answerWithinDeadline(
+      30,
+      (mayCommit) =>
+        new Promise((_resolve, reject) => {
+          // A statement stuck behind a lock until it is cancelled.
+          mayCommit(() => reject(new Error('canceling statement due to user request')));
+        }),
+      (_error, timedOut) => reports.push(timedOut),
+    );
+    expect(answer).toEqual(textResponse(INTERNAL_ERROR));
+    expect(reports).toEqual([false]);
   });
 
   it('answers the error text when the work fails', async () => {

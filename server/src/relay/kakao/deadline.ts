@@ -6,20 +6,24 @@ import { INTERNAL_ERROR, textResponse } from './replies.js';
 
 /**
  * The handler's answer, or the error text when it fails or is still running at the deadline. The
- * work asks `mayCommit()` right before it commits a queued message: after the deadline the answer
- * is no, so nothing is queued after the user was told it failed; once it said yes, the deadline
- * waits for the commit, so a committed message is never answered with an error.
+ * work asks `mayCommit(cancel)` right before it sends the statement that queues (and commits) a
+ * message: after the deadline the answer is no, so nothing is queued after the user was told it
+ * failed. Once it said yes, the deadline calls `cancel` (a statement stuck behind a lock is
+ * cancelled) and waits for the statement's outcome: a committed message is never answered with
+ * an error, a cancelled one is.
  */
 export async function answerWithinDeadline(
   deadlineMs: number,
-  work: (mayCommit: () => boolean) => Promise<WebhookAnswer>,
+  work: (mayCommit: (cancel: () => void) => boolean) => Promise<WebhookAnswer>,
   report: (error: unknown, timedOut: boolean) => void,
 ): Promise<WebhookAnswer> {
   // Widened on purpose: `mayCommit` changes it while the race is awaited.
   let state = 'running' as 'running' | 'committing' | 'abandoned';
-  const mayCommit = (): boolean => {
+  let cancelCommit: (() => void) | undefined;
+  const mayCommit = (cancel: () => void): boolean => {
     if (state === 'abandoned') return false;
     state = 'committing';
+    cancelCommit = cancel;
     return true;
   };
   let timer: NodeJS.Timeout | undefined;
@@ -30,7 +34,10 @@ export async function answerWithinDeadline(
   try {
     const outcome = await Promise.race([running, deadline]);
     if (outcome !== 'timeout') return outcome;
-    if (state === 'committing') return await running;
+    if (state === 'committing') {
+      cancelCommit?.();
+      return await running;
+    }
     state = 'abandoned';
     report(new Error(`no answer after ${deadlineMs} ms`), true);
     // What the work does later is logged, not answered.

@@ -2,7 +2,8 @@
 // conversation, answer a command, refuse an unconnected conversation, else queue the message for
 // the agent and tell Kakao the answer comes on the callback URL.
 import type { RelayContext } from '../context.js';
-import { appendInboundMessage, EnqueueAbandonedError } from '../messages/enqueue.js';
+import { withConnection } from '../../store/index.js';
+import { EnqueueAbandonedError, queueIfConnected } from '../messages/enqueue.js';
 import { isAllowedCallbackUrl } from '../replies/callback-policy.js';
 import { parseCommand, runCommand } from './commands/index.js';
 import { isConnected, touchConversation, type KakaoCallback } from './conversation.js';
@@ -21,7 +22,7 @@ export async function handleSkillPayload(
   ctx: RelayContext,
   rawPayload: unknown,
   payload: SkillPayload,
-  mayCommit: () => boolean,
+  mayCommit: (cancel: () => void) => boolean,
 ): Promise<WebhookAnswer> {
   const now = new Date(ctx.now());
   const ref = conversationRefOf(payload);
@@ -36,31 +37,27 @@ export async function handleSkillPayload(
     return textResponse(CALLBACK_NOT_ENABLED);
   }
 
-  // The hot path, one transaction: refresh the conversation and, when it is connected, queue
-  // the message for its agent.
-  const appended = await ctx.db.transaction(async (tx) => {
-    const conversation = await touchConversation(tx, ref, callback, now);
-    if (!isConnected(conversation)) return undefined;
-    const result = await appendInboundMessage(ctx, tx, {
-      accountId: conversation.accountId,
-      conversationKey: ref.conversationKey,
+  // The hot path, one statement: refresh the conversation and, when it is connected, queue the
+  // message for its agent.
+  const { queued } = await withConnection(ctx.db, (connection) => {
+    // The statement commits as it ends, so this is the last moment to give up. Kakao already got
+    // an error answer: a message queued now would look lost to its sender and answered to nobody.
+    if (!mayCommit(connection.cancel)) throw new EnqueueAbandonedError();
+    return queueIfConnected(ctx, connection.db, {
+      ref,
       kakaoPayload: rawPayload,
       normalized: normalizedMessageOf(payload),
-      callbackUrl: callback.url,
-      callbackExpiresAt: callback.expiresAt,
+      callback,
+      receivedAt: now,
     });
-    // Kakao already got an error answer: a message queued now would look lost to its sender
-    // and answered to nobody.
-    if (!mayCommit()) throw new EnqueueAbandonedError();
-    return result;
   });
-  if (!appended) return textResponse(NOT_CONNECTED);
-  void ctx.pipeline.afterCommit([appended.record]);
+  if (!queued) return textResponse(NOT_CONNECTED);
+  void ctx.pipeline.afterCommit([queued.record]);
   ctx.logger.debug(
     {
       conversationKey: ref.conversationKey,
-      messageId: appended.queued.id,
-      eventSeq: appended.queued.eventSeq,
+      messageId: queued.message.id,
+      eventSeq: queued.message.eventSeq,
     },
     'kakao message queued',
   );

@@ -1,23 +1,33 @@
-// A Kakao message for a paired conversation becomes, in one statement, a `message` event on its
-// account's topic and the inbound_messages row that carries the event's seq: the agent's stream
-// delivers the event (live or on resume from PostgreSQL) and the row tracks its life
-// (queued → delivered → acked | expired) and its callback URL.
+// A Kakao message becomes, in one statement with the refresh of its conversation, a `message`
+// event on the account's topic and the inbound_messages row that carries the event's seq, when
+// the conversation is connected: the agent's stream delivers the event (live or on resume from
+// PostgreSQL) and the row tracks its life (queued → delivered → acked | expired) and its callback
+// URL. One statement is one round trip and its own transaction.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { OutboxRecord } from '../../pipeline/index.js';
 import { executeNamed, rowsOf, type Executor } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
 import { MESSAGE_EVENT, type MessageEventPayload, type NormalizedMessage } from '../events.js';
-import { accountTopic } from '../topics.js';
+import {
+  CONVERSATION_COLUMNS,
+  conversationOf,
+  touchedConversationCtes,
+  type Conversation,
+  type ConversationRow,
+  type KakaoCallback,
+} from '../kakao/conversation.js';
+import type { ConversationRef } from '../pairing/index.js';
+import { ACCOUNT_TOPIC_PREFIX } from '../topics.js';
 
 export interface InboundMessage {
-  readonly accountId: string;
-  readonly conversationKey: string;
+  readonly ref: ConversationRef;
   /** The SkillPayload exactly as Kakao sent it. */
   readonly kakaoPayload: unknown;
   readonly normalized: NormalizedMessage;
-  readonly callbackUrl: string | null;
-  readonly callbackExpiresAt: Date | null;
+  readonly callback: KakaoCallback;
+  /** When the webhook took it: the conversation's last sight and the message's creation. */
+  readonly receivedAt: Date;
 }
 
 export interface EnqueuedMessage {
@@ -26,7 +36,7 @@ export interface EnqueuedMessage {
   readonly createdAt: Date;
 }
 
-/** Thrown (and rolled back) when the caller stopped waiting before the commit. */
+/** Thrown, with nothing written, when the caller stopped waiting before the message was queued. */
 export class EnqueueAbandonedError extends Error {
   constructor() {
     super('the webhook answered before the message was queued');
@@ -35,42 +45,56 @@ export class EnqueueAbandonedError extends Error {
 }
 
 /**
- * Appends the message's event and writes its row, in one statement of the caller's transaction.
- * Give the record to `pipeline.afterCommit` once the transaction committed.
+ * Refreshes the conversation (as `touchConversation` does) and, when it is connected, appends the
+ * message's event and writes its row, all in one statement. `queued` is there when the message
+ * was queued: give its record to `pipeline.afterCommit`.
  */
-export async function appendInboundMessage(
-  ctx: Pick<RelayContext, 'pipeline' | 'now'>,
-  tx: Executor,
+export async function queueIfConnected(
+  ctx: Pick<RelayContext, 'pipeline'>,
+  db: Executor,
   message: InboundMessage,
-): Promise<{ queued: EnqueuedMessage; record: OutboxRecord }> {
+): Promise<{
+  conversation: Conversation;
+  queued?: { message: EnqueuedMessage; record: OutboxRecord };
+}> {
   const id = randomUUID();
-  const createdAt = new Date(ctx.now());
+  const { ref, callback, receivedAt: createdAt } = message;
   const payload: MessageEventPayload = {
     id,
-    conversationKey: message.conversationKey,
+    conversationKey: ref.conversationKey,
     kakaoPayload: message.kakaoPayload,
     normalized: message.normalized,
     createdAt: createdAt.toISOString(),
   };
   const result = await executeNamed(
-    tx,
-    'relay_enqueue',
+    db,
+    'relay_queue',
     sql`
-    with one as (select 1), ${ctx.pipeline.appendingCtes(
-      { type: MESSAGE_EVENT, topic: accountTopic(message.accountId) },
+    with ${touchedConversationCtes(ref, callback, createdAt)}, connected as (
+      -- isConnected, in SQL
+      select account_id from conversation
+      where state = 'paired' and account_id is not null and not account_disabled
+    ), ${ctx.pipeline.appendingCtes(
+      {
+        type: MESSAGE_EVENT,
+        topic: { prefix: ACCOUNT_TOPIC_PREFIX, rest: sql`connected.account_id::text` },
+      },
       () => sql`${JSON.stringify(payload)}::jsonb`,
-      'one',
+      'connected',
     )}, inserted as (
       insert into relay.inbound_messages (id, account_id, conversation_key, kakao_payload,
         normalized_message, callback_url, callback_expires_at, status, event_seq, created_at)
-      select ${id}, ${message.accountId}, ${message.conversationKey},
+      select ${id}, k.account_id, ${ref.conversationKey},
         ${JSON.stringify(message.kakaoPayload)}::jsonb, ${JSON.stringify(message.normalized)}::jsonb,
-        ${message.callbackUrl}, ${message.callbackExpiresAt?.toISOString() ?? null}::timestamptz,
+        ${callback.url}, ${callback.expiresAt.toISOString()}::timestamptz,
         'queued', s.last_seq, ${createdAt.toISOString()}::timestamptz
-      from appended_seq s
+      from appended_seq s cross join connected k
     )
-    select * from appended`,
+    select ${CONVERSATION_COLUMNS}, a.* from conversation c left join appended a on true`,
   );
-  const record = ctx.pipeline.recordOf(rowsOf(result)[0]);
-  return { queued: { id, eventSeq: record.seq, createdAt }, record };
+  const row = rowsOf<ConversationRow & { id: string | null }>(result)[0]!;
+  const conversation = conversationOf(ref, row);
+  if (row.id === null) return { conversation };
+  const record = ctx.pipeline.recordOf(row);
+  return { conversation, queued: { message: { id, eventSeq: record.seq, createdAt }, record } };
 }
