@@ -473,7 +473,7 @@ export const configKeys = {
   PORTAL_SESSION_SECRET: spec(
     optionalString(z.string().min(32)),
     'at least 32 characters',
-    'HMAC key for portal session tokens. Generated in embedded mode; required in production.',
+    'HMAC key for portal session tokens and `/code` access codes. Generated in embedded mode; required in production.',
     'generated',
   ),
   KAKAO_SIGNATURE_SECRET: spec(

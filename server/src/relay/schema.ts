@@ -265,11 +265,14 @@ export const adminSessions = relay.table(
   ],
 );
 
-/** Single-use portal access codes a paired Kakao user gets with `/code`. */
+/**
+ * Single-use portal access codes a paired Kakao user gets with `/code`, stored as their HMAC
+ * (`PORTAL_SESSION_SECRET`): the code itself is only ever shown to that user.
+ */
 export const portalAccessCodes = relay.table(
   'portal_access_codes',
   {
-    code: text('code').primaryKey(),
+    codeHash: text('code_hash').primaryKey(),
     conversationKey: text('conversation_key').notNull(),
     expiresAt: at('expires_at').notNull(),
     createdAt: createdAt(),

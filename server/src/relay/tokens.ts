@@ -17,6 +17,14 @@ export function hmacToken(secret: string, token: string): string {
   return createHmac('sha256', secret).update(token).digest('hex');
 }
 
+/**
+ * How portal access codes are stored: keyed, since a 40-bit code would not survive an offline
+ * search of a leaked table.
+ */
+export function accessCodeHash(secret: string, code: string): string {
+  return hmacToken(secret, `portal-access-code:${code}`);
+}
+
 /** Constant-time comparison of two strings (secrets in headers, signatures). */
 export function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);

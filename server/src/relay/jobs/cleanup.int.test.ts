@@ -21,7 +21,7 @@ import {
   makeMapping,
   makeOutbound,
 } from '../test-support/console-factories.js';
-import { hashToken, newCode, newToken } from '../tokens.js';
+import { accessCodeHash, hashToken, newCode, newToken } from '../tokens.js';
 import { runRelayCleanup } from './cleanup.js';
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
@@ -187,12 +187,14 @@ describe(`relay clean-up job (${target})`, () => {
       values (${`expired-${newToken()}`}, 'bot:x', ${ago(1).toISOString()}::timestamptz)`);
     const oldAccessCode = newCode();
     const liveAccessCode = newCode();
+    const secret = t.config.PORTAL_SESSION_SECRET;
     await makeAccessCode(db(), {
       conversationKey: 'bot:x',
       code: oldAccessCode,
+      secret,
       expiresAt: ago(1),
     });
-    await makeAccessCode(db(), { conversationKey: 'bot:x', code: liveAccessCode });
+    await makeAccessCode(db(), { conversationKey: 'bot:x', code: liveAccessCode, secret });
 
     await runRelayCleanup(ctx());
 
@@ -222,9 +224,9 @@ describe(`relay clean-up job (${target})`, () => {
     );
     expect(expiredPortal).toHaveLength(0);
     const accessCodes = (
-      await db().select({ code: portalAccessCodes.code }).from(portalAccessCodes)
-    ).map((r) => r.code);
-    expect(accessCodes).toContain(liveAccessCode);
-    expect(accessCodes).not.toContain(oldAccessCode);
+      await db().select({ codeHash: portalAccessCodes.codeHash }).from(portalAccessCodes)
+    ).map((r) => r.codeHash);
+    expect(accessCodes).toContain(accessCodeHash(secret, liveAccessCode));
+    expect(accessCodes).not.toContain(accessCodeHash(secret, oldAccessCode));
   });
 });

@@ -98,7 +98,13 @@ export function relaySweepJob(ctx: RelayContext): ClusterJob {
         ),
         await deleteSome(tx, 'relay.admin_sessions', 'id', sql`expires_at <= ${at}`, limit),
         await deleteSome(tx, 'relay.portal_sessions', 'id', sql`expires_at <= ${at}`, limit),
-        await deleteSome(tx, 'relay.portal_access_codes', 'code', sql`expires_at <= ${at}`, limit),
+        await deleteSome(
+          tx,
+          'relay.portal_access_codes',
+          'code_hash',
+          sql`expires_at <= ${at}`,
+          limit,
+        ),
       ];
       // A full batch of any kind means there may be more: another batch runs.
       return Math.max(...counts);

@@ -24,7 +24,7 @@ import {
   skillPayload,
   type SkillPayloadOptions,
 } from '../test-support/skill-payload.js';
-import { hashToken, newToken } from '../tokens.js';
+import { accessCodeHash, hashToken, newToken } from '../tokens.js';
 import { accountTopic } from '../topics.js';
 
 const NOT_CONNECTED =
@@ -288,7 +288,11 @@ describe(`kakao messages and commands (${target})`, () => {
       .select()
       .from(portalAccessCodes)
       .where(eq(portalAccessCodes.conversationKey, key));
-    expect(rows.map((r) => r.code).sort()).toEqual([...codes].sort());
+    // Stored as their HMAC only.
+    const secret = ctx.config.PORTAL_SESSION_SECRET;
+    expect(rows.map((r) => r.codeHash).sort()).toEqual(
+      codes.map((code) => accessCodeHash(secret, code)).sort(),
+    );
     for (const row of rows) {
       expect(row.usedAt).toBeNull();
       const lifetime = row.expiresAt.getTime() - row.createdAt.getTime();

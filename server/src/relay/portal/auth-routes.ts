@@ -9,7 +9,7 @@ import { createAccount } from '../admin/account-commands.js';
 import { clearSessionCookies } from '../http/cookies.js';
 import { enforceRateLimit, forgetRateLimit, MINUTE_MS } from '../http/rate-limit.js';
 import { portalAccessCodes, portalSessions, portalUsers } from '../schema.js';
-import { normalizeCode } from '../tokens.js';
+import { accessCodeHash, normalizeCode } from '../tokens.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../security/passwords.js';
 import { openPortalSession, portalCookie, portalSessionOf, userSessionOf } from './portal-auth.js';
 
@@ -129,7 +129,7 @@ export function registerPortalPublicRoutes(api: FastifyInstance, ctx: RelayConte
         .set({ usedAt: now, lastAccessedAt: now })
         .where(
           and(
-            eq(portalAccessCodes.code, code),
+            eq(portalAccessCodes.codeHash, accessCodeHash(ctx.config.PORTAL_SESSION_SECRET, code)),
             isNull(portalAccessCodes.usedAt),
             gt(portalAccessCodes.expiresAt, now),
           ),

@@ -324,7 +324,11 @@ describe(`relay portal API (${target})`, () => {
       text: 'not mine',
     });
     const code = newCode();
-    await makeAccessCode(db(), { conversationKey: mine.conversationKey, code });
+    await makeAccessCode(db(), {
+      conversationKey: mine.conversationKey,
+      code,
+      secret: t.config.PORTAL_SESSION_SECRET,
+    });
 
     const visitor = new ConsoleClient(t.url);
     expect((await visitor.get('/portal/api/code/stats')).status).toBe(401);
@@ -376,6 +380,7 @@ describe(`relay portal API (${target})`, () => {
     await makeAccessCode(db(), {
       conversationKey: mine.conversationKey,
       code: expiredCode,
+      secret: t.config.PORTAL_SESSION_SECRET,
       expiresAt: new Date(Date.now() - 1000),
     });
     expect(

@@ -8,6 +8,7 @@ import {
   outboundMessages,
   portalAccessCodes,
 } from '../schema.js';
+import { accessCodeHash } from '../tokens.js';
 
 let counter = 0;
 const unique = () => `${Date.now().toString(36)}${(counter += 1)}${randomUUID().slice(0, 4)}`;
@@ -92,10 +93,17 @@ export async function makeOutbound(
 
 export async function makeAccessCode(
   db: Database,
-  options: { conversationKey: string; code: string; expiresAt?: Date; usedAt?: Date },
+  options: {
+    conversationKey: string;
+    code: string;
+    /** The server's PORTAL_SESSION_SECRET. */
+    secret: string;
+    expiresAt?: Date;
+    usedAt?: Date;
+  },
 ): Promise<void> {
   await db.insert(portalAccessCodes).values({
-    code: options.code,
+    codeHash: accessCodeHash(options.secret, options.code),
     conversationKey: options.conversationKey,
     expiresAt: options.expiresAt ?? new Date(Date.now() + 30 * 60_000),
     usedAt: options.usedAt ?? null,

@@ -2,7 +2,7 @@
 // conversation (history and counts), without an account.
 import type { RelayContext } from '../../context.js';
 import { portalAccessCodes } from '../../schema.js';
-import { newCode } from '../../tokens.js';
+import { accessCodeHash, newCode } from '../../tokens.js';
 import { isConnected, type Conversation } from '../conversation.js';
 import { CODE_NOT_PAIRED, codeIssued, codeTooMany } from '../replies.js';
 
@@ -37,11 +37,12 @@ async function storeAccessCode(ctx: RelayContext, conversationKey: string): Prom
   const expiresAt = new Date(createdAt.getTime() + PORTAL_CODE_VALID_MINUTES * 60_000);
   for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
     const code = newCode();
+    const codeHash = accessCodeHash(ctx.config.PORTAL_SESSION_SECRET, code);
     const inserted = await ctx.db
       .insert(portalAccessCodes)
-      .values({ code, conversationKey, expiresAt, createdAt })
+      .values({ codeHash, conversationKey, expiresAt, createdAt })
       .onConflictDoNothing()
-      .returning({ code: portalAccessCodes.code });
+      .returning({ codeHash: portalAccessCodes.codeHash });
     if (inserted.length === 1) return code;
   }
   throw new Error('could not find an unused portal access code');
