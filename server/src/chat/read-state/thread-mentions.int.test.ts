@@ -1,7 +1,8 @@
 // How thread replies count in the channel list: a plain reply never makes the channel unread; a
 // reply that names you counts as a mention of the channel until you read that thread (reading
 // the channel does not read its threads); @channel and @here in a reply notify nobody; posting in
-// the channel reads it. The stored counts, the recomputed ones and the list agree at every step.
+// the channel reads it; a deleted message stops counting at once. The stored counts, the
+// recomputed ones and the list agree at every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
@@ -105,7 +106,7 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
   }, 60_000);
 
-  it('keeps a thread mention when the channel is marked unread, and drops a deleted one on the next read', async () => {
+  it('keeps a thread mention when the channel is marked unread, and drops it when the reply is deleted', async () => {
     const root = await send(carol, 'another thread');
     const reply = await send(alice, `@${bob.username} over here`, root.id);
     expect(await listed(bob)).toMatchObject({ mentionCount: 1 });
@@ -115,9 +116,59 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     });
     expect(unread.body).toMatchObject({ lastReadSeq: root.seq - 1, mentionCount: 1 });
     expect(await listed(bob)).toEqual({ unread: true, mentionCount: 1 });
+    const otherDevice = await connectWs(`${t.wsUrl}/ws?token=${bob.accessToken}`);
+    sockets.push(otherDevice);
+    await otherDevice.next((f) => f.op === 'connected');
     const deleted = await alice.call('DELETE', `/api/v1/messages/${reply.id}`);
     expect(deleted.status).toBe(204);
+    // At once, not at the next read: the channel's count and the thread's.
+    expect(await listed(bob)).toEqual({ unread: true, mentionCount: 0 });
+    await otherDevice.next(
+      (f) =>
+        f.type === 'read.updated' &&
+        f.channelId === channelId &&
+        f.threadRootId === undefined &&
+        f.mentionCount === 0,
+    );
+    await otherDevice.next(
+      (f) => f.type === 'read.updated' && f.threadRootId === root.id && f.mentionCount === 0,
+    );
     expect(await readChannel(bob, root.seq)).toMatchObject({ mentionCount: 0 });
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+  }, 60_000);
+
+  it('takes a deleted root message out of the counts at once: no mention, and not unread when it was the newest', async () => {
+    const before = await send(carol, 'before the mention');
+    await readChannel(bob, before.seq);
+    await readChannel(carol, before.seq);
+    const naming = await send(alice, `@${bob.username} look at this`);
+    const everyone = await send(alice, '@channel one more thing');
+    expect(await listed(bob)).toEqual({ unread: true, mentionCount: 2 });
+    expect(await listed(carol)).toEqual({ unread: true, mentionCount: 1 });
+
+    const otherDevice = await connectWs(`${t.wsUrl}/ws?token=${carol.accessToken}`);
+    sockets.push(otherDevice);
+    await otherDevice.next((f) => f.op === 'connected');
+    expect((await alice.call('DELETE', `/api/v1/messages/${everyone.id}`)).status).toBe(204);
+    // The one naming Bob is still unread, for Carol too, but it does not mention her.
+    expect(await listed(bob)).toEqual({ unread: true, mentionCount: 1 });
+    expect(await listed(carol)).toEqual({ unread: true, mentionCount: 0 });
+    await otherDevice.next(
+      (f) => f.type === 'read.updated' && f.channelId === channelId && f.mentionCount === 0,
+    );
+    // The channel's subscribers learn its newest message moved back.
+    await otherDevice.next(
+      (f) =>
+        f.type === 'message.deleted' &&
+        (f.message as { id: string }).id === everyone.id &&
+        f.lastMessageSeq === naming.seq,
+    );
+
+    expect((await alice.call('DELETE', `/api/v1/messages/${naming.id}`)).status).toBe(204);
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+    expect(await listed(carol)).toEqual({ unread: false, mentionCount: 0 });
+    // Deleting something already read changes nobody's counts.
+    expect((await carol.call('DELETE', `/api/v1/messages/${before.id}`)).status).toBe(204);
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
   }, 60_000);
 

@@ -1,10 +1,12 @@
 // Deleting a message leaves a tombstone (empty body, no mentions, reactions or pin) so seqs and
-// threads stay whole. Its author may delete it while they may post; channel and workspace
-// admins always. Deleting a deleted message is a no-op.
+// threads stay whole; it stops counting as a mention or as unread at once. Its author may delete
+// it while they may post; channel and workspace admins always. Deleting a deleted message is a
+// no-op.
 import { eq, sql } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
 import { channelEvent } from '../../events/channel-events.js';
+import { dropDeletedMentions } from '../../read-state/commands/drop-deleted-mentions.js';
 import { messages, reactions } from '../../schema.js';
 import { channelTransaction } from '../channel-transaction.js';
 import { presentMessage } from '../presenters/message.js';
@@ -44,8 +46,10 @@ export async function deleteMessage(
       .where(eq(messages.id, row.id))
       .returning();
     await tx.delete(reactions).where(eq(reactions.messageId, row.id));
+    const lastMessageSeq = await dropDeletedMentions(tx, outbox, row);
     await channelEvent(outbox, row.channelId, 'message.deleted', {
       message: presentMessage(deleted!),
+      ...(lastMessageSeq === undefined ? {} : { lastMessageSeq }),
     });
     if (row.threadRootId) {
       // The thread shows one reply fewer; the tombstone stays in it.
