@@ -11,6 +11,7 @@ export {
 } from './migrate.js';
 export type { MigrationResult } from './migrate.js';
 export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
+export { isRetryableConflict, uniqueViolation } from './db-errors.js';
 export { apiKeys, core } from './schema.js';
 export { runClusterJobOnce, scheduleClusterJob } from './cluster-job.js';
 export type { ClusterJob } from './cluster-job.js';

@@ -7,7 +7,7 @@
 // another writer, rolls the transaction back and runs it again.
 import { sql } from 'drizzle-orm';
 import type { OutboxWriter } from '../../pipeline/index.js';
-import { rowsOf, type Executor, type Transaction } from '../../store/index.js';
+import { isRetryableConflict, rowsOf, type Executor, type Transaction } from '../../store/index.js';
 import type { ChatContext } from '../context.js';
 import { channelTopic } from '../topics.js';
 
@@ -22,16 +22,6 @@ export class SeqRaceError extends Error {
     super('the channel topic got its first event concurrently');
     this.name = 'SeqRaceError';
   }
-}
-
-/** Deadlock detected or serialization failure: running the transaction again succeeds. */
-export function isRetryableConflict(err: unknown): boolean {
-  for (let e = err, depth = 0; e && depth < 6; depth++) {
-    const { code, cause } = e as { code?: string; cause?: unknown };
-    if (code === '40P01' || code === '40001') return true;
-    e = cause;
-  }
-  return false;
 }
 
 /** Locks the channel row, then its seq row; returns the topic's last seq (0 before any event). */

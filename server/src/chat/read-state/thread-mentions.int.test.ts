@@ -51,6 +51,14 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     return { unread: item?.unread as boolean, mentionCount: item?.mentionCount as number };
   }
 
+  /** Another device of the user: a WebSocket that gets their `read.updated` events. */
+  async function deviceOf(user: ChatTestUser): Promise<TestSocket> {
+    const socket = await connectWs(`${t.wsUrl}/ws?token=${user.accessToken}`);
+    sockets.push(socket);
+    await socket.next((f) => f.op === 'connected');
+    return socket;
+  }
+
   const readChannel = async (user: ChatTestUser, seq: number) => {
     const read = await user.call('PUT', `/api/v1/channels/${channelId}/read`, { seq });
     expect(read.status).toBe(200);
@@ -78,9 +86,7 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 1 });
 
     // Reading the thread does, on every device.
-    const otherDevice = await connectWs(`${t.wsUrl}/ws?token=${bob.accessToken}`);
-    sockets.push(otherDevice);
-    await otherDevice.next((f) => f.op === 'connected');
+    const otherDevice = await deviceOf(bob);
     const partly = await bob.call('PUT', `/api/v1/messages/${root.id}/thread/read`, {
       seq: plain.seq,
     });
@@ -116,9 +122,7 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     });
     expect(unread.body).toMatchObject({ lastReadSeq: root.seq - 1, mentionCount: 1 });
     expect(await listed(bob)).toEqual({ unread: true, mentionCount: 1 });
-    const otherDevice = await connectWs(`${t.wsUrl}/ws?token=${bob.accessToken}`);
-    sockets.push(otherDevice);
-    await otherDevice.next((f) => f.op === 'connected');
+    const otherDevice = await deviceOf(bob);
     const deleted = await alice.call('DELETE', `/api/v1/messages/${reply.id}`);
     expect(deleted.status).toBe(204);
     // At once, not at the next read: the channel's count and the thread's.
@@ -146,9 +150,7 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     expect(await listed(bob)).toEqual({ unread: true, mentionCount: 2 });
     expect(await listed(carol)).toEqual({ unread: true, mentionCount: 1 });
 
-    const otherDevice = await connectWs(`${t.wsUrl}/ws?token=${carol.accessToken}`);
-    sockets.push(otherDevice);
-    await otherDevice.next((f) => f.op === 'connected');
+    const otherDevice = await deviceOf(carol);
     expect((await alice.call('DELETE', `/api/v1/messages/${everyone.id}`)).status).toBe(204);
     // The one naming Bob is still unread, for Carol too, but it does not mention her.
     expect(await listed(bob)).toEqual({ unread: true, mentionCount: 1 });

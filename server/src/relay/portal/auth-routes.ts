@@ -3,7 +3,6 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../http/index.js';
-import { uniqueViolationOf } from './unique-violation.js';
 import type { RelayContext } from '../context.js';
 import { createAccount } from '../admin/account-commands.js';
 import { clearSessionCookies } from '../http/cookies.js';
@@ -11,6 +10,7 @@ import { enforceRateLimit, forgetRateLimit, MINUTE_MS } from '../http/rate-limit
 import { portalAccessCodes, portalSessions, portalUsers } from '../schema.js';
 import { accessCodeHash, normalizeCode } from '../tokens.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../security/passwords.js';
+import { uniqueViolation } from '../../store/index.js';
 import { openPortalSession, portalCookie, portalSessionOf, userSessionOf } from './portal-auth.js';
 
 export const SIGNUPS_PER_HOUR_PER_IP = 10;
@@ -73,7 +73,7 @@ export function registerPortalPublicRoutes(api: FastifyInstance, ctx: RelayConte
         relayToken: created.relayToken,
       });
     } catch (err) {
-      if (uniqueViolationOf(err) !== undefined) throw new AppError('email_taken');
+      if (uniqueViolation(err) !== undefined) throw new AppError('email_taken');
       throw err;
     }
   });

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Identity } from '../../../realtime/index.js';
 import type { ChatContext } from '../../context.js';
-import { uniqueViolation } from '../../db-errors.js';
 import { newId } from '../../ids.js';
 import { users } from '../../schema.js';
+import { uniqueViolation } from '../../../store/index.js';
 
 export interface ExternalAccount {
   readonly id: string;

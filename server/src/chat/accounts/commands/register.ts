@@ -1,13 +1,13 @@
 // Creates an account with a password and signs it in.
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
-import { uniqueViolation } from '../../db-errors.js';
 import { newId } from '../../ids.js';
 import { users } from '../../schema.js';
 import { hashPassword } from '../../../security/passwords.js';
 import { presentOwnUser, type OwnUserView } from '../presenters/user.js';
 import { registerInput, type RegisterInput } from '../schemas.js';
 import { issueSession, type ClientInfo, type SessionTokens } from './sessions.js';
+import { uniqueViolation } from '../../../store/index.js';
 
 export async function register(
   ctx: ChatContext,

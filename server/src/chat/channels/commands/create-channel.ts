@@ -1,11 +1,11 @@
 // Creating a public or private channel in a workspace (any member); the creator owns it.
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
-import { uniqueViolation } from '../../db-errors.js';
 import { requireWorkspaceRole } from '../../policies/channel-access.js';
 import { presentMyChannel, type MyChannelView } from '../presenters/channel.js';
 import { createChannelInput } from '../schemas.js';
 import { insertChannel, membershipOf, notWorkspaceMembers } from './membership.js';
+import { uniqueViolation } from '../../../store/index.js';
 
 export const NAME_TAKEN_CONSTRAINT = 'channels_workspace_name_key';
 

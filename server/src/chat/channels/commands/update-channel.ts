@@ -2,13 +2,13 @@
 import { eq } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
-import { uniqueViolation } from '../../db-errors.js';
 import { channelEvent } from '../../events/channel-events.js';
 import { channels } from '../../schema.js';
 import { presentChannel, presentMyChannel, type MyChannelView } from '../presenters/channel.js';
 import { updateChannelInput } from '../schemas.js';
 import { requireManagedChannel } from './manage-access.js';
 import { NAME_TAKEN_CONSTRAINT } from './create-channel.js';
+import { uniqueViolation } from '../../../store/index.js';
 
 export async function updateChannel(
   ctx: ChatContext,

@@ -5,9 +5,14 @@
 // response), is a transaction.
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
-import { arrayLiteral, executeNamed, rowsOf, type Transaction } from '../../../store/index.js';
+import {
+  arrayLiteral,
+  executeNamed,
+  rowsOf,
+  uniqueViolation,
+  type Transaction,
+} from '../../../store/index.js';
 import type { ChatContext } from '../../context.js';
-import { uniqueViolation } from '../../db-errors.js';
 import { channelEvent } from '../../events/channel-events.js';
 import { newId } from '../../ids.js';
 import { requireChannel } from '../../policies/channel-access.js';

@@ -10,12 +10,8 @@ import { requireChannel } from '../../policies/channel-access.js';
 import { channelMembers } from '../../schema.js';
 import { READ_RECEIPTS_MAX_MEMBERS, type ChannelReadState } from '../presenters/read-state.js';
 import { markChannelReadInput, type MarkChannelReadInput } from '../schemas.js';
-import {
-  channelMentionCount,
-  isRetryableConflict,
-  lockChannelForEvents,
-  newestMessageSeq,
-} from './unread-queries.js';
+import { retryingConflicts } from '../../messages/channel-transaction.js';
+import { channelMentionCount, lockChannelForEvents, newestMessageSeq } from './unread-queries.js';
 
 /** Whether a channel's members share read receipts. */
 export const sharesReadReceipts = (channel: { kind: string; memberCount: number }): boolean =>
@@ -32,13 +28,7 @@ export async function markChannelRead(
   const input = markChannelReadInput.parse(body);
   // Commands of other areas may lock a member row before the channel's (leaving, say): the
   // database breaks such a deadlock by failing one side, and running it again succeeds.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await markOnce(ctx, userId, channelId, input);
-    } catch (err) {
-      if (attempt >= 3 || !isRetryableConflict(err)) throw err;
-    }
-  }
+  return retryingConflicts(() => markOnce(ctx, userId, channelId, input));
 }
 
 async function markOnce(

@@ -33,16 +33,6 @@ export async function lockChannelForEvents(db: Executor, channelId: string): Pro
   );
 }
 
-/** A deadlock or serialization failure: the transaction can simply run again. */
-export function isRetryableConflict(err: unknown): boolean {
-  for (let e = err, depth = 0; e && depth < 6; depth++) {
-    const { code, cause } = e as { code?: string; cause?: unknown };
-    if (code === '40P01' || code === '40001') return true;
-    e = cause;
-  }
-  return false;
-}
-
 /** The seq of a thread's newest reply (0 when it has none). */
 export async function newestReplySeq(db: Executor, rootId: string): Promise<number> {
   const row = await one<{ seq: string | number }>(

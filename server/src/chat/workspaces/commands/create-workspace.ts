@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../../../http/index.js';
 import { insertChannel } from '../../channels/commands/membership.js';
 import type { ChatContext } from '../../context.js';
-import { uniqueViolation } from '../../db-errors.js';
 import { userEvents } from '../../events/channel-events.js';
 import { newId } from '../../ids.js';
 import { workspaceMembers, workspaces } from '../../schema.js';
@@ -14,6 +13,7 @@ import {
   type MyWorkspaceView,
 } from '../presenters/workspace.js';
 import { createWorkspaceInput } from '../schemas.js';
+import { uniqueViolation } from '../../../store/index.js';
 
 export const GENERAL_CHANNEL_NAME = 'general';
 

@@ -2,7 +2,6 @@
 import { eq } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
-import { uniqueViolation } from '../../db-errors.js';
 import { userEvents } from '../../events/channel-events.js';
 import { requireWorkspaceRole } from '../../policies/channel-access.js';
 import { workspaceMembers, workspaces } from '../../schema.js';
@@ -12,6 +11,7 @@ import {
   type MyWorkspaceView,
 } from '../presenters/workspace.js';
 import { updateWorkspaceInput } from '../schemas.js';
+import { uniqueViolation } from '../../../store/index.js';
 
 export async function updateWorkspace(
   ctx: ChatContext,
