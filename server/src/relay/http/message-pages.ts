@@ -1,6 +1,7 @@
 // Message lists for the admin console and the portal: keyset pages, newest first, of one
 // account's (or conversation's, or everyone's) inbound and outbound messages.
 import { and, desc, eq, getTableColumns, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../store/index.js';
 import { inboundMessages, outboundMessages } from '../schema.js';
 import {
@@ -36,16 +37,10 @@ export async function pageInbound<T>(
   present: (row: InboundRow) => T,
 ): Promise<CursorPage<T>> {
   const t = inboundMessages;
-  const where: SQL[] = [];
-  if (filter.accountId) where.push(eq(t.accountId, filter.accountId));
-  if (filter.conversationKey) where.push(eq(t.conversationKey, filter.conversationKey));
-  if (filter.status) where.push(eq(t.status, filter.status));
-  if (page.cursor)
-    where.push(olderThan(t.createdAt, t.id, decodeCursor(page.cursor, UUID_PATTERN)));
   const rows = await db
     .select({ ...getTableColumns(t), cursorAt: cursorTime(t.createdAt) })
     .from(t)
-    .where(and(...where))
+    .where(pageFilter(t, filter, page))
     .orderBy(desc(t.createdAt), desc(t.id))
     .limit(page.limit + 1);
   return toCursorPage(rows as InboundRow[], page.limit, present);
@@ -58,19 +53,36 @@ export async function pageOutbound<T>(
   present: (row: OutboundRow) => T,
 ): Promise<CursorPage<T>> {
   const t = outboundMessages;
+  const rows = await db
+    .select({ ...getTableColumns(t), cursorAt: cursorTime(t.createdAt) })
+    .from(t)
+    .where(pageFilter(t, filter, page))
+    .orderBy(desc(t.createdAt), desc(t.id))
+    .limit(page.limit + 1);
+  return toCursorPage(rows as OutboundRow[], page.limit, present);
+}
+
+/** The columns both message tables filter and page by. */
+interface MessageColumns {
+  readonly id: AnyPgColumn;
+  readonly accountId: AnyPgColumn;
+  readonly conversationKey: AnyPgColumn;
+  readonly status: AnyPgColumn;
+  readonly createdAt: AnyPgColumn;
+}
+
+function pageFilter(
+  t: MessageColumns,
+  filter: MessageFilter & { status?: string | undefined },
+  page: PageRequest,
+): SQL | undefined {
   const where: SQL[] = [];
   if (filter.accountId) where.push(eq(t.accountId, filter.accountId));
   if (filter.conversationKey) where.push(eq(t.conversationKey, filter.conversationKey));
   if (filter.status) where.push(eq(t.status, filter.status));
   if (page.cursor)
     where.push(olderThan(t.createdAt, t.id, decodeCursor(page.cursor, UUID_PATTERN)));
-  const rows = await db
-    .select({ ...getTableColumns(t), cursorAt: cursorTime(t.createdAt) })
-    .from(t)
-    .where(and(...where))
-    .orderBy(desc(t.createdAt), desc(t.id))
-    .limit(page.limit + 1);
-  return toCursorPage(rows as OutboundRow[], page.limit, present);
+  return and(...where);
 }
 
 /** The text a person reads: the user's utterance, or the reply's simpleText outputs. */
