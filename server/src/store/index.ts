@@ -1,6 +1,10 @@
 // Store: the database handle (PostgreSQL or PGlite) and its migrations runner.
 export { openStore, withConnection } from './database.js';
-export { executeNamed, usePreparedStatements } from './named-statements.js';
+export {
+  executeNamed,
+  preparedStatementsEnabled,
+  usePreparedStatements,
+} from './named-statements.js';
 export type { Database, Executor, Store, StoreOptions, Transaction } from './database.js';
 export {
   arrayLiteral,

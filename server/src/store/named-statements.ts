@@ -12,6 +12,11 @@ export function usePreparedStatements(on: boolean): void {
   enabled = on;
 }
 
+/** Whether hot statements may be named prepared statements (see `DATABASE_PREPARED_STATEMENTS`). */
+export function preparedStatementsEnabled(): boolean {
+  return enabled;
+}
+
 interface PreparingExecutor {
   readonly dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
   readonly session: {

@@ -1,9 +1,9 @@
 // Who may do what in a channel. Every chat command that touches a channel asks here first; a
 // channel the caller may not see answers 404, exactly like one that does not exist, so private
 // channels and DMs cannot be probed.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { AppError } from '../../http/index.js';
-import type { Executor } from '../../store/index.js';
+import { preparedStatementsEnabled, type Executor } from '../../store/index.js';
 import type { ChatContext } from '../context.js';
 import { isUuid } from '../ids.js';
 import { channelMembers, channels, workspaceMembers } from '../schema.js';
@@ -30,27 +30,56 @@ export interface ChannelAccess {
 
 export const isAdminRole = (role: string | undefined) => role === 'owner' || role === 'admin';
 
-export async function channelAccess(
-  db: Executor & ChatContext['db'],
-  userId: string,
-  channelId: string,
-): Promise<ChannelAccess | undefined> {
-  if (!isUuid(channelId)) return undefined;
-  const [row] = await db
+type AccessExecutor = Executor & ChatContext['db'];
+
+/** The access query with the caller and the channel as placeholders. */
+function accessQuery(db: AccessExecutor) {
+  return db
     .select({ channel: channels, member: channelMembers, workspaceRole: workspaceMembers.role })
     .from(channels)
     .leftJoin(
       channelMembers,
-      and(eq(channelMembers.channelId, channels.id), eq(channelMembers.userId, userId)),
+      and(
+        eq(channelMembers.channelId, channels.id),
+        eq(channelMembers.userId, sql.placeholder('userId')),
+      ),
     )
     .leftJoin(
       workspaceMembers,
       and(
         eq(workspaceMembers.workspaceId, channels.workspaceId),
-        eq(workspaceMembers.userId, userId),
+        eq(workspaceMembers.userId, sql.placeholder('userId')),
       ),
     )
-    .where(eq(channels.id, channelId));
+    .where(eq(channels.id, sql.placeholder('channelId')));
+}
+
+// Every message command asks this first: prepared once per database handle (and named, so
+// PostgreSQL plans it once per connection) instead of built and planned on every call.
+const preparedAccess = new WeakMap<AccessExecutor, ReturnType<typeof prepareAccess>>();
+
+function prepareAccess(db: AccessExecutor) {
+  return accessQuery(db).prepare('chat_channel_access');
+}
+
+export async function channelAccess(
+  db: AccessExecutor,
+  userId: string,
+  channelId: string,
+): Promise<ChannelAccess | undefined> {
+  if (!isUuid(channelId)) return undefined;
+  let rows;
+  if (preparedStatementsEnabled()) {
+    let prepared = preparedAccess.get(db);
+    if (!prepared) {
+      prepared = prepareAccess(db);
+      preparedAccess.set(db, prepared);
+    }
+    rows = await prepared.execute({ userId, channelId });
+  } else {
+    rows = await accessQuery(db).execute({ userId, channelId });
+  }
+  const [row] = rows;
   if (!row || row.channel.deletedAt) return undefined;
   const { channel } = row;
   const member = row.member ?? undefined;
