@@ -180,8 +180,18 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     await send(alice, `@${bob.username} in the channel`);
     await send(alice, '@here anyone?');
     expect(await listed(bob)).toEqual({ unread: true, mentionCount: 3 });
-    await send(bob, 'here, reading along');
+    const otherDevice = await deviceOf(bob);
+    const posted = await send(bob, 'here, reading along');
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 1 });
+    // Bob's other devices learn that posting read the channel's mentions.
+    await otherDevice.next(
+      (f) =>
+        f.type === 'read.updated' &&
+        f.channelId === channelId &&
+        f.threadRootId === undefined &&
+        f.lastReadSeq === posted.seq &&
+        f.mentionCount === 1,
+    );
     await bob.call('PUT', `/api/v1/messages/${root.id}/thread/read`);
     await send(bob, 'all caught up');
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });

@@ -13,11 +13,12 @@ import {
   type Transaction,
 } from '../../../store/index.js';
 import type { ChatContext } from '../../context.js';
-import { channelEvent } from '../../events/channel-events.js';
+import { channelEvent, userEvents } from '../../events/channel-events.js';
 import { newId } from '../../ids.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { channelMembers, channels, messages, threadFollows } from '../../schema.js';
-import { channelTopic } from '../../topics.js';
+import type { ChannelReadState } from '../../read-state/presenters/read-state.js';
+import { channelTopic, userChatTopic } from '../../topics.js';
 import { channelTransaction, retryingConflicts, SeqRaceError } from '../channel-transaction.js';
 import { parseMentions } from '../mentions.js';
 import { presentMessage, type MessageRow, type MessageView } from '../presenters/message.js';
@@ -91,14 +92,31 @@ export async function sendMessage(
           .where(eq(channels.id, channel.id));
         // Posting in a channel means having seen it: the marker moves to the new message, and
         // the mentions left are those in threads not read yet (looked up only when there are any).
-        await tx
+        const mine = and(
+          eq(channelMembers.channelId, channel.id),
+          eq(channelMembers.userId, userId),
+        );
+        const [before] = await tx
+          .select({ mentionCount: channelMembers.mentionCount })
+          .from(channelMembers)
+          .where(mine);
+        const [after] = await tx
           .update(channelMembers)
           .set({
             lastReadSeq: sql`greatest(${channelMembers.lastReadSeq}, ${seq})`,
             mentionCount: sql`case when ${channelMembers.mentionCount} = 0 then 0
               else ${unreadThreadMentions(channel.id, userId)} end`,
           })
-          .where(and(eq(channelMembers.channelId, channel.id), eq(channelMembers.userId, userId)));
+          .where(mine)
+          .returning({ mentionCount: channelMembers.mentionCount });
+        if (after && after.mentionCount !== before?.mentionCount) {
+          const state: ChannelReadState = {
+            channelId: channel.id,
+            lastReadSeq: seq,
+            mentionCount: after.mentionCount,
+          };
+          await userEvents(outbox, [userId], 'read.updated', { ...state });
+        }
       }
       await options.inTransaction?.(tx, message);
       return row;
@@ -201,6 +219,9 @@ async function postToChannel(
       set last_message_seq = greatest(c.last_message_seq, s.last_seq), last_message_at = ${at}::timestamptz
       from appended_seq s
       where c.id = ${channelId}
+    ), seen_before as (
+      select mention_count from chat.channel_members
+      where channel_id = ${channelId} and user_id = ${authorId}::uuid
     ), seen as (
       -- Posting means having seen the channel: as in the thread-reply transaction.
       update chat.channel_members cm
@@ -209,15 +230,40 @@ async function postToChannel(
           else ${unreadThreadMentions(channelId, authorId)} end
       from appended_seq s
       where cm.channel_id = ${channelId} and cm.user_id = ${authorId}::uuid
+      returning cm.mention_count
     )${countMentions}
-    select * from appended`,
+    select a.*, (select mention_count from seen_before) as mentions_before,
+      (select mention_count from seen) as mentions_after
+    from appended a`,
   );
-  const appended = rowsOf(result)[0];
+  const appended = rowsOf<{ mentions_before: number | null; mentions_after: number | null }>(
+    result,
+  )[0];
   // The channel was deleted between the access check and the lock.
   if (!appended) throw new AppError('not_found', 'No such channel.');
   const record = ctx.pipeline.recordOf(appended);
   void ctx.pipeline.afterCommit([record]);
+  if (appended.mentions_after !== null && appended.mentions_after !== appended.mentions_before) {
+    tellOtherDevices(ctx, authorId, {
+      channelId,
+      lastReadSeq: record.seq,
+      mentionCount: appended.mentions_after,
+    });
+  }
   return { ...row, seq: record.seq };
+}
+
+/**
+ * Posting read the channel: the author's other devices learn the new mention count (the marker
+ * they can take from the message itself). After the post's commit, on its own: the post is not
+ * held up by it, and a lost notice only leaves a count that the next read corrects.
+ */
+function tellOtherDevices(ctx: ChatContext, authorId: string, state: ChannelReadState): void {
+  ctx.pipeline
+    .publish([{ type: 'read.updated', topic: userChatTopic(authorId), payload: { ...state } }])
+    .catch((err: unknown) => {
+      ctx.logger.warn({ err, channelId: state.channelId }, 'could not send read.updated');
+    });
 }
 
 async function findByClientMsgId(
