@@ -47,6 +47,8 @@ export class AgentStream implements ConnectionSink {
   private gapsPending = 0;
   private finished = false;
   private readonly openedAt = Date.now();
+  /** A frame written once the replay up to `after` is (see `announceAfter`). */
+  private announcement: { readonly frame: string; readonly after: number } | undefined;
 
   constructor(private readonly options: AgentStreamOptions) {
     options.raw.once('close', () => this.finish());
@@ -58,6 +60,9 @@ export class AgentStream implements ConnectionSink {
 
   sendEvent(event: OutgoingEvent): boolean {
     if (this.ended) return true;
+    if (this.announcement && !(event.seq !== undefined && event.seq <= this.announcement.after)) {
+      this.settleAnnouncement();
+    }
     const prepared = prepareEvent(event);
     if (prepared.revocation) return this.revoke(prepared.revocation);
     if (prepared.messageId && this.options.skipMessageIds?.has(prepared.messageId)) return true;
@@ -92,9 +97,18 @@ export class AgentStream implements ConnectionSink {
     return true;
   }
 
-  /** Writes an event without an id (`connected`). */
-  writeUnsequenced(type: string, data: Record<string, unknown>): void {
-    if (!this.ended) this.write(sseFrame(type, JSON.stringify(data)));
+  /**
+   * An event without an id (`connected`) that follows the replay: written before the first
+   * event after seq `after`, or by `settleAnnouncement` once the stream is live.
+   */
+  announceAfter(after: number, type: string, data: Record<string, unknown>): void {
+    this.announcement = { frame: sseFrame(type, JSON.stringify(data)), after };
+  }
+
+  settleAnnouncement(): void {
+    const announcement = this.announcement;
+    this.announcement = undefined;
+    if (announcement && !this.ended) this.write(announcement.frame);
   }
 
   /** A heartbeat comment, unless the agent is behind anyway. */

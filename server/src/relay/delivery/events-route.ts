@@ -51,10 +51,13 @@ export function registerEventsRoute(
 
     // Everything that may fail is read before the response starts, so it fails as HTTP.
     let from: number;
+    /** The last seq that counts as replay; a session topic is replayed whole. */
+    let replayedTo = Infinity;
     let backlog: InboundRow[] = [];
     let skip: ReadonlySet<string> | undefined;
     if (isAccount) {
       const head = await topicHead(ctx, topic);
+      replayedTo = head;
       const resumeAt = parseStreamId(lastEventId, false);
       if (resumeAt !== undefined && resumeAt <= head) {
         from = resumeAt;
@@ -114,6 +117,13 @@ export function registerEventsRoute(
         return;
       }
     }
+    // The original relay's order: what was queued or is replayed, then `connected`, then what
+    // comes live, even when a live event arrives while the subscription catches up.
+    stream.announceAfter(replayedTo, 'connected', {
+      accountId: isAccount ? principal.accountId : '',
+      sessionId: principal.sessionId ?? '',
+      status: isAccount ? 'paired' : 'pending_pairing',
+    });
     try {
       await hub.subscribe(connection, [topic], new Map([[topic, from]]));
     } catch (err) {
@@ -121,11 +131,6 @@ export function registerEventsRoute(
       stream.close('internal_error', 'could not start the stream; reconnect');
       return;
     }
-    if (connection.closed || stream.isEnded) return;
-    stream.writeUnsequenced('connected', {
-      accountId: isAccount ? principal.accountId : '',
-      sessionId: principal.sessionId ?? '',
-      status: isAccount ? 'paired' : 'pending_pairing',
-    });
+    stream.settleAnnouncement();
   });
 }
