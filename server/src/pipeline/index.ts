@@ -40,7 +40,12 @@ export { DurableTopics, encodeOutboxEvent } from './durable-topics.js';
 export type { OutboxEventInput, OutboxRecord } from './events.js';
 export { REALTIME_CONSUMER } from './realtime-consumer.js';
 export type { DeadLetter, OutboxStats, TopicExpression } from './outbox-queries.js';
-export { listDeadLetters, readStats, redriveDeadLetters } from './outbox-queries.js';
+export {
+  deadLettersUnder,
+  listDeadLetters,
+  readStats,
+  redriveDeadLetters,
+} from './outbox-queries.js';
 export { registerOutboxAdminRoutes } from './routes/outbox-admin-routes.js';
 export {
   DEAD_LETTER_PAGE_DEFAULT,

@@ -267,6 +267,17 @@ export interface DeadLetter {
 }
 
 /** Dead letters oldest first, after the id `afterId` (a cursor). */
+/**
+ * The dead-lettered events of the topics under `prefix`, as a subquery for a module's own lists:
+ * columns `id` (text), `topic`, `type`, `error`, `retry_count`, `created_at`.
+ */
+export function deadLettersUnder(prefix: string): SQL {
+  return sql`select x.id::text as id, x.topic, x.type, x.error, x.retry_count, x.created_at
+    from core.outbox x
+    where not x.processed and x.dead_lettered_at is not null
+      and starts_with(x.topic, ${prefix}::text)`;
+}
+
 export async function listDeadLetters(
   executor: Executor,
   afterId: number,

@@ -3,8 +3,10 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { deadLettersUnder } from '../../pipeline/index.js';
 import { rowsOf } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
+import { RELAY_TOPIC_PREFIX } from '../topics.js';
 import {
   INBOUND_STATUSES,
   OUTBOUND_STATUSES,
@@ -68,10 +70,9 @@ export function registerAdminMessageRoutes(scope: FastifyInstance, ctx: RelayCon
           i.conversation_key, null, null, i.normalized_message->>'text', null, null, i.created_at
         from relay.inbound_messages i where i.status = 'expired'
         union all
-        select 'outbox', x.id::text, 'outbox:' || lpad(x.id::text, 20, '0'), null, null, x.topic,
-          x.type, null, x.error, x.retry_count, x.created_at
-        from core.outbox x
-        where not x.processed and x.dead_lettered_at is not null and x.topic like 'relay.%'
+        select 'outbox', x.id, 'outbox:' || lpad(x.id, 20, '0'), null, null, x.topic, x.type,
+          null, x.error, x.retry_count, x.created_at
+        from (${deadLettersUnder(RELAY_TOPIC_PREFIX)}) x
       ) d
       where ${
         cursor
