@@ -59,6 +59,20 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     return socket;
   }
 
+  /** Waits for the channel's own `read.updated` (not a thread's) on one of the user's devices. */
+  const channelReadUpdated = (
+    device: TestSocket,
+    expected: { mentionCount: number; lastReadSeq?: number },
+  ) =>
+    device.next(
+      (f) =>
+        f.type === 'read.updated' &&
+        f.channelId === channelId &&
+        f.threadRootId === undefined &&
+        f.mentionCount === expected.mentionCount &&
+        (expected.lastReadSeq === undefined || f.lastReadSeq === expected.lastReadSeq),
+    );
+
   const readChannel = async (user: ChatTestUser, seq: number) => {
     const read = await user.call('PUT', `/api/v1/channels/${channelId}/read`, { seq });
     expect(read.status).toBe(200);
@@ -95,13 +109,7 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     const thread = await bob.call('PUT', `/api/v1/messages/${root.id}/thread/read`);
     expect(thread.body).toMatchObject({ lastReadSeq: everyone.seq, mentionCount: 0 });
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
-    await otherDevice.next(
-      (f) =>
-        f.type === 'read.updated' &&
-        f.channelId === channelId &&
-        f.threadRootId === undefined &&
-        f.mentionCount === 0,
-    );
+    await channelReadUpdated(otherDevice, { mentionCount: 0 });
     expect(naming.seq).toBeLessThan(everyone.seq);
 
     // A root message that names you is a channel mention, read with the channel.
@@ -127,13 +135,7 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     expect(deleted.status).toBe(204);
     // At once, not at the next read: the channel's count and the thread's.
     expect(await listed(bob)).toEqual({ unread: true, mentionCount: 0 });
-    await otherDevice.next(
-      (f) =>
-        f.type === 'read.updated' &&
-        f.channelId === channelId &&
-        f.threadRootId === undefined &&
-        f.mentionCount === 0,
-    );
+    await channelReadUpdated(otherDevice, { mentionCount: 0 });
     await otherDevice.next(
       (f) => f.type === 'read.updated' && f.threadRootId === root.id && f.mentionCount === 0,
     );
@@ -184,14 +186,7 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     const posted = await send(bob, 'here, reading along');
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 1 });
     // Bob's other devices learn that posting read the channel's mentions.
-    await otherDevice.next(
-      (f) =>
-        f.type === 'read.updated' &&
-        f.channelId === channelId &&
-        f.threadRootId === undefined &&
-        f.lastReadSeq === posted.seq &&
-        f.mentionCount === 1,
-    );
+    await channelReadUpdated(otherDevice, { mentionCount: 1, lastReadSeq: posted.seq });
     await bob.call('PUT', `/api/v1/messages/${root.id}/thread/read`);
     await send(bob, 'all caught up');
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
