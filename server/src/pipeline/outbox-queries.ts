@@ -266,7 +266,6 @@ export interface DeadLetter {
   readonly deadLetteredAt: string;
 }
 
-/** Dead letters oldest first, after the id `afterId` (a cursor). */
 /**
  * The dead-lettered events of the topics under `prefix`, as a subquery for a module's own lists:
  * columns `id` (text), `topic`, `type`, `error`, `retry_count`, `created_at`.
@@ -278,6 +277,7 @@ export function deadLettersUnder(prefix: string): SQL {
       and starts_with(x.topic, ${prefix}::text)`;
 }
 
+/** Dead letters oldest first, after the id `afterId` (a cursor). */
 export async function listDeadLetters(
   executor: Executor,
   afterId: number,

@@ -176,6 +176,23 @@ describe(`chat thread replies in the channel list (${target})`, () => {
     expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
   }, 60_000);
 
+  it('recounts a deleted message whose edit changed whom it names', async () => {
+    const before = await send(carol, 'before the draft');
+    await readChannel(bob, before.seq);
+    await readChannel(carol, before.seq);
+    const draft = await send(alice, `@${bob.username} first draft`);
+    const edited = await alice.call('PATCH', `/api/v1/messages/${draft.id}`, {
+      body: `@${carol.username} second draft`,
+    });
+    expect(edited.status).toBe(200);
+    // An edit is not a new notification: the counts stay as the post left them.
+    expect(await listed(bob)).toEqual({ unread: true, mentionCount: 1 });
+    expect(await listed(carol)).toEqual({ unread: true, mentionCount: 0 });
+    expect((await alice.call('DELETE', `/api/v1/messages/${draft.id}`)).status).toBe(204);
+    expect(await listed(bob)).toEqual({ unread: false, mentionCount: 0 });
+    expect(await listed(carol)).toEqual({ unread: false, mentionCount: 0 });
+  }, 60_000);
+
   it('clears the mentions before a message you post, but not those in threads you have not read', async () => {
     const root = await send(carol, 'a third thread');
     await send(alice, `@${bob.username} in the thread`, root.id);

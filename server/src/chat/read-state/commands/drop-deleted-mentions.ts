@@ -1,14 +1,15 @@
 // A deleted message stops counting at once for everyone it counted for, instead of at their next
-// read: its mentions leave the stored counts of the people whose marker had not passed it (the
-// inverse of what posting added), and the channel's newest message moves back past it, so the
-// channel is no longer unread for a message nobody can read. The people whose count changed hear
-// it as `read.updated` on their own topic.
+// read: the stored mention counts of the people whose marker had not passed it are recounted from
+// the messages, and the channel's newest message moves back past it, so the channel is no longer
+// unread for a message nobody can read. The people whose count changed hear it as `read.updated`
+// on their own topic.
 import { sql } from 'drizzle-orm';
 import type { OutboxWriter } from '../../../pipeline/index.js';
 import { arrayLiteral, rowsOf, type Executor } from '../../../store/index.js';
 import type { MessageRow } from '../../messages/presenters/message.js';
 import { userChatTopic } from '../../topics.js';
 import type { ChannelReadState, ThreadReadState } from '../presenters/read-state.js';
+import { channelMentions, threadMentions } from './unread-queries.js';
 
 interface CountRow {
   kind: 'channel' | 'thread';
@@ -18,9 +19,9 @@ interface CountRow {
 }
 
 /**
- * Takes the message (as it was before its tombstone) out of the mention counts and, for a root
- * message that was the channel's newest, the channel's newest seq back to the newest one left.
- * Returns that seq when it moved.
+ * After the message's tombstone is written: takes it out of the mention counts and, for a root
+ * message that was the channel's newest, moves the channel's newest seq back to the newest one
+ * left. Returns that seq when it moved.
  */
 export async function dropDeletedMentions(
   tx: Executor,
@@ -55,48 +56,65 @@ export async function dropDeletedMentions(
   return moved ? Number(moved.last_message_seq) : undefined;
 }
 
-/** As `sendMessage` counted it: everyone but the author for @channel/@here, else those named. */
+/**
+ * Recounts, from the messages, the channel mentions of the members who might have counted it:
+ * their marker was before it and their count is not 0. Edits do not change counts, so the
+ * message's own mentions cannot say whom it counted for; recounting those members can.
+ */
 async function dropRootMentions(tx: Executor, message: MessageRow): Promise<CountRow[]> {
-  const everyone = message.mentionsChannel || message.mentionsHere;
-  const named = message.mentionUserIds.filter((id) => id !== message.authorId);
-  if (!everyone && named.length === 0) return [];
   return rowsOf<CountRow>(
     await tx.execute(sql`
-      update chat.channel_members cm set mention_count = cm.mention_count - 1
-      where cm.channel_id = ${message.channelId} and cm.user_id <> ${message.authorId}::uuid
-        and cm.last_read_seq < ${message.seq} and cm.mention_count > 0
-        ${everyone ? sql`` : sql`and cm.user_id = any(${arrayLiteral(named)}::uuid[])`}
+      with recount as (
+        select cm.user_id,
+          ${channelMentions(message.channelId, sql`cm.user_id`, sql`cm.last_read_seq`)} as n
+        from chat.channel_members cm
+        where cm.channel_id = ${message.channelId} and cm.last_read_seq < ${message.seq}
+          and cm.mention_count > 0
+      )
+      update chat.channel_members cm set mention_count = r.n
+      from recount r
+      where cm.channel_id = ${message.channelId} and cm.user_id = r.user_id
+        and cm.mention_count <> r.n
       returning 'channel' as kind, cm.user_id::text as user_id, cm.last_read_seq, cm.mention_count`),
   );
 }
 
 /**
- * A reply counts for the people it names, in the thread and in the channel, while their thread
- * marker is before it (its @channel and @here notify nobody).
+ * The same for a reply: the thread counts of its followers whose thread marker was before it,
+ * then the channel counts of those whose thread count changed (a reply counts in both).
  */
 async function dropReplyMentions(
   tx: Executor,
   message: MessageRow,
   rootId: string,
 ): Promise<CountRow[]> {
-  const named = message.mentionUserIds.filter((id) => id !== message.authorId);
-  if (named.length === 0) return [];
-  return rowsOf<CountRow>(
+  const threads = rowsOf<CountRow>(
     await tx.execute(sql`
-      with follows as (
-        update chat.thread_follows f set mention_count = f.mention_count - 1, updated_at = now()
-        where f.root_id = ${rootId} and f.user_id = any(${arrayLiteral(named)}::uuid[])
-          and f.last_read_seq < ${message.seq} and f.mention_count > 0
-        returning f.user_id, f.last_read_seq, f.mention_count
-      ), members as (
-        update chat.channel_members cm set mention_count = cm.mention_count - 1
-        from follows f
-        where cm.channel_id = ${message.channelId} and cm.user_id = f.user_id
-          and cm.mention_count > 0
-        returning cm.user_id, cm.last_read_seq, cm.mention_count
+      with recount as (
+        select f.user_id, ${threadMentions(rootId, sql`f.user_id`, sql`f.last_read_seq`)} as n
+        from chat.thread_follows f
+        where f.root_id = ${rootId} and f.last_read_seq < ${message.seq} and f.mention_count > 0
       )
-      select 'thread' as kind, user_id::text as user_id, last_read_seq, mention_count from follows
-      union all
-      select 'channel', user_id::text, last_read_seq, mention_count from members`),
+      update chat.thread_follows f set mention_count = r.n, updated_at = now()
+      from recount r
+      where f.root_id = ${rootId} and f.user_id = r.user_id and f.mention_count <> r.n
+      returning 'thread' as kind, f.user_id::text as user_id, f.last_read_seq, f.mention_count`),
   );
+  if (threads.length === 0) return [];
+  const users = arrayLiteral(threads.map((row) => row.user_id));
+  const channels = rowsOf<CountRow>(
+    await tx.execute(sql`
+      with recount as (
+        select cm.user_id,
+          ${channelMentions(message.channelId, sql`cm.user_id`, sql`cm.last_read_seq`)} as n
+        from chat.channel_members cm
+        where cm.channel_id = ${message.channelId} and cm.user_id = any(${users}::uuid[])
+      )
+      update chat.channel_members cm set mention_count = r.n
+      from recount r
+      where cm.channel_id = ${message.channelId} and cm.user_id = r.user_id
+        and cm.mention_count <> r.n
+      returning 'channel' as kind, cm.user_id::text as user_id, cm.last_read_seq, cm.mention_count`),
+  );
+  return [...threads, ...channels];
 }

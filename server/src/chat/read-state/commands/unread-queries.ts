@@ -43,15 +43,20 @@ export async function newestReplySeq(db: Executor, rootId: string): Promise<numb
 }
 
 /**
- * Replies in the channel's threads that name the user after their marker in that thread (the
- * thread part of `channelMentionCount`), as an integer expression.
+ * Replies in the channel's threads that name `user` after their marker in that thread (the
+ * thread part of `channelMentions`), as an integer expression; `user` is a uuid expression.
  */
-export function unreadThreadMentions(channelId: string, userId: string): SQL {
+function threadPartOf(channelId: string, user: SQL): SQL {
   return sql`(select count(*)::int from chat.thread_follows f
       join chat.messages root on root.id = f.root_id and root.channel_id = ${channelId}
       join chat.messages m on m.thread_root_id = f.root_id and m.seq > f.last_read_seq
-      where f.user_id = ${userId}::uuid and m.author_id <> ${userId}::uuid
-        and m.deleted_at is null and ${userId}::uuid = any(m.mention_user_ids))`;
+      where f.user_id = ${user} and m.author_id <> ${user}
+        and m.deleted_at is null and ${user} = any(m.mention_user_ids))`;
+}
+
+/** `threadPartOf` for one user: what posting leaves of their channel's mention count. */
+export function unreadThreadMentions(channelId: string, userId: string): SQL {
+  return threadPartOf(channelId, sql`${userId}::uuid`);
 }
 
 /**
@@ -59,8 +64,26 @@ export function unreadThreadMentions(channelId: string, userId: string): SQL {
  * channel marker that name them or say @channel / @here, plus thread replies that name them
  * after their marker in that thread (a reply is not posted to the channel, so its @channel and
  * @here notify nobody, and only reading the thread reads it). Mentioned users follow the thread,
- * so their follow rows find every reply that names them. As `sendMessage` counts them.
+ * so their follow rows find every reply that names them. As `sendMessage` counts them. An integer
+ * expression over `user` (uuid) and `afterSeq` (the channel marker), so one statement can count
+ * for many members.
  */
+export function channelMentions(channelId: string, user: SQL, afterSeq: SQL): SQL {
+  return sql`((select count(*)::int from chat.messages
+      where channel_id = ${channelId} and seq > ${afterSeq} and thread_root_id is null
+        and author_id <> ${user} and deleted_at is null
+        and (${user} = any(mention_user_ids) or mentions_channel or mentions_here))
+    + ${threadPartOf(channelId, user)})`;
+}
+
+/** Replies of a thread after `afterSeq` that name `user` (see `channelMentions`). */
+export function threadMentions(rootId: string, user: SQL, afterSeq: SQL): SQL {
+  return sql`(select count(*)::int from chat.messages
+      where thread_root_id = ${rootId} and seq > ${afterSeq}
+        and author_id <> ${user} and deleted_at is null and ${user} = any(mention_user_ids))`;
+}
+
+/** `channelMentions` for one member and marker. */
 export async function channelMentionCount(
   db: Executor,
   channelId: string,
@@ -69,18 +92,12 @@ export async function channelMentionCount(
 ): Promise<number> {
   const row = await one<{ n: string | number }>(
     db,
-    sql`select
-          (select count(*) from chat.messages
-            where channel_id = ${channelId} and seq > ${afterSeq} and thread_root_id is null
-              and author_id <> ${userId}::uuid and deleted_at is null
-              and (${userId}::uuid = any(mention_user_ids) or mentions_channel or mentions_here))
-          + ${unreadThreadMentions(channelId, userId)}
-        as n`,
+    sql`select ${channelMentions(channelId, sql`${userId}::uuid`, sql`${afterSeq}`)} as n`,
   );
   return Number(row?.n ?? 0);
 }
 
-/** Replies of a thread after `afterSeq` that name the user (see `channelMentionCount`). */
+/** `threadMentions` for one follower and marker. */
 export async function threadMentionCount(
   db: Executor,
   rootId: string,
@@ -89,10 +106,7 @@ export async function threadMentionCount(
 ): Promise<number> {
   const row = await one<{ n: string | number }>(
     db,
-    sql`select count(*) as n from chat.messages
-        where thread_root_id = ${rootId} and seq > ${afterSeq}
-          and author_id <> ${userId}::uuid and deleted_at is null
-          and ${userId}::uuid = any(mention_user_ids)`,
+    sql`select ${threadMentions(rootId, sql`${userId}::uuid`, sql`${afterSeq}`)} as n`,
   );
   return Number(row?.n ?? 0);
 }
