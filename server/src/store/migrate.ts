@@ -59,7 +59,6 @@ export async function runMigrations(
   });
 }
 
-/** node-postgres returns `{ rows }`, PGlite returns `{ rows }` too; some drivers return arrays. */
 /**
  * A PostgreSQL array literal (`{a,b}`) for one array parameter, so a statement reads the same
  * whatever the number of values. For values that need no quoting: numbers, uuids, identifiers.
@@ -68,6 +67,7 @@ export function arrayLiteral(values: readonly (string | number)[]): string {
   return `{${values.join(',')}}`;
 }
 
+/** node-postgres returns `{ rows }`, PGlite returns `{ rows }` too; some drivers return arrays. */
 export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return (result as { rows?: T[] }).rows ?? [];

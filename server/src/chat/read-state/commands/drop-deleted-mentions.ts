@@ -3,7 +3,7 @@
 // the messages, and the channel's newest message moves back past it, so the channel is no longer
 // unread for a message nobody can read. The people whose count changed hear it as `read.updated`
 // on their own topic.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { OutboxWriter } from '../../../pipeline/index.js';
 import { arrayLiteral, rowsOf, type Executor } from '../../../store/index.js';
 import type { MessageRow } from '../../messages/presenters/message.js';
@@ -61,21 +61,11 @@ export async function dropDeletedMentions(
  * their marker was before it and their count is not 0. Edits do not change counts, so the
  * message's own mentions cannot say whom it counted for; recounting those members can.
  */
-async function dropRootMentions(tx: Executor, message: MessageRow): Promise<CountRow[]> {
-  return rowsOf<CountRow>(
-    await tx.execute(sql`
-      with recount as (
-        select cm.user_id,
-          ${channelMentions(message.channelId, sql`cm.user_id`, sql`cm.last_read_seq`)} as n
-        from chat.channel_members cm
-        where cm.channel_id = ${message.channelId} and cm.last_read_seq < ${message.seq}
-          and cm.mention_count > 0
-      )
-      update chat.channel_members cm set mention_count = r.n
-      from recount r
-      where cm.channel_id = ${message.channelId} and cm.user_id = r.user_id
-        and cm.mention_count <> r.n
-      returning 'channel' as kind, cm.user_id::text as user_id, cm.last_read_seq, cm.mention_count`),
+function dropRootMentions(tx: Executor, message: MessageRow): Promise<CountRow[]> {
+  return recountChannelMentions(
+    tx,
+    message.channelId,
+    sql`cm.last_read_seq < ${message.seq} and cm.mention_count > 0`,
   );
 }
 
@@ -102,19 +92,30 @@ async function dropReplyMentions(
   );
   if (threads.length === 0) return [];
   const users = arrayLiteral(threads.map((row) => row.user_id));
-  const channels = rowsOf<CountRow>(
+  const channels = await recountChannelMentions(
+    tx,
+    message.channelId,
+    sql`cm.user_id = any(${users}::uuid[])`,
+  );
+  return [...threads, ...channels];
+}
+
+/** Sets the channel mention count of the members `cm` that `members` picks; returns the changed. */
+async function recountChannelMentions(
+  tx: Executor,
+  channelId: string,
+  members: SQL,
+): Promise<CountRow[]> {
+  return rowsOf<CountRow>(
     await tx.execute(sql`
       with recount as (
-        select cm.user_id,
-          ${channelMentions(message.channelId, sql`cm.user_id`, sql`cm.last_read_seq`)} as n
+        select cm.user_id, ${channelMentions(channelId, sql`cm.user_id`, sql`cm.last_read_seq`)} as n
         from chat.channel_members cm
-        where cm.channel_id = ${message.channelId} and cm.user_id = any(${users}::uuid[])
+        where cm.channel_id = ${channelId} and ${members}
       )
       update chat.channel_members cm set mention_count = r.n
       from recount r
-      where cm.channel_id = ${message.channelId} and cm.user_id = r.user_id
-        and cm.mention_count <> r.n
+      where cm.channel_id = ${channelId} and cm.user_id = r.user_id and cm.mention_count <> r.n
       returning 'channel' as kind, cm.user_id::text as user_id, cm.last_read_seq, cm.mention_count`),
   );
-  return [...threads, ...channels];
 }
