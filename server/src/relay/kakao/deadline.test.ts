@@ -8,7 +8,7 @@ describe('answerWithinDeadline', () => {
   it('answers with the work when it finishes in time', async () => {
     const reports: boolean[] = [];
     const answer = await answerWithinDeadline(
-      200,
+      { deadlineMs: 200, outcomeWaitMs: 1000 },
       (mayCommit) => Promise.resolve(mayCommit(() => {}) ? CALLBACK_ACK : textResponse('no')),
       (_error, timedOut) => reports.push(timedOut),
     );
@@ -22,7 +22,7 @@ describe('answerWithinDeadline', () => {
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     const answer = await answerWithinDeadline(
-      30,
+      { deadlineMs: 30, outcomeWaitMs: 1000 },
       async (mayCommit) => {
         await sleep(80);
         allowed = mayCommit(() => {});
@@ -43,7 +43,7 @@ describe('answerWithinDeadline', () => {
   it('waits for a commit that started before the deadline instead of answering an error', async () => {
     let cancels = 0;
     const answer = await answerWithinDeadline(
-      30,
+      { deadlineMs: 30, outcomeWaitMs: 1000 },
       async (mayCommit) => {
         expect(mayCommit(() => (cancels += 1))).toBe(true);
         await sleep(80); // the statement still running when the deadline fires, and it commits
@@ -58,7 +58,7 @@ describe('answerWithinDeadline', () => {
   it('cancels a statement still running at the deadline and answers the error text', async () => {
     const reports: boolean[] = [];
     const answer = await answerWithinDeadline(
-      30,
+      { deadlineMs: 30, outcomeWaitMs: 1000 },
       (mayCommit) =>
         new Promise((_resolve, reject) => {
           // A statement stuck behind a lock until it is cancelled.
@@ -70,10 +70,34 @@ describe('answerWithinDeadline', () => {
     expect(reports).toEqual([false]);
   });
 
+  it('answers the error text when neither the statement nor its cancel returns in time', async () => {
+    const reports: boolean[] = [];
+    let cancels = 0;
+    let commit!: () => void;
+    const started = Date.now();
+    const answer = await answerWithinDeadline(
+      { deadlineMs: 30, outcomeWaitMs: 50 },
+      (mayCommit) =>
+        new Promise((resolve) => {
+          // A database that hangs: the statement returns long after Kakao stopped listening.
+          mayCommit(() => (cancels += 1));
+          commit = () => resolve(CALLBACK_ACK);
+        }),
+      (_error, timedOut) => reports.push(timedOut),
+    );
+    expect(answer).toEqual(textResponse(INTERNAL_ERROR));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(75);
+    expect(cancels).toBe(1);
+    expect(reports).toEqual([true]);
+    commit();
+    await sleep(0);
+    expect(reports).toEqual([true]);
+  });
+
   it('answers the error text when the work fails', async () => {
     const reports: boolean[] = [];
     const answer = await answerWithinDeadline(
-      200,
+      { deadlineMs: 200, outcomeWaitMs: 1000 },
       () => Promise.reject(new Error('database down')),
       (_error, timedOut) => reports.push(timedOut),
     );

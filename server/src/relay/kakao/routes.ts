@@ -21,9 +21,16 @@ import {
 
 export const WEBHOOK_PATHS = ['/kakao-talkchannel/webhook', '/kakao/webhook'] as const;
 
+/** When Kakao stops listening for an answer (5 s), less the answer's way back. */
+const KAKAO_LISTENS_MS = 4800;
+
 export function registerKakaoRoutes(app: FastifyInstance, ctx: RelayContext): void {
   const logger = componentLogger(ctx.logger, 'relay.kakao');
   const { KAKAO_WEBHOOK_SECRET: secret, KAKAO_SIGNATURE_SECRET: signatureSecret } = ctx.config;
+  const limits = {
+    deadlineMs: ctx.config.KAKAO_WEBHOOK_DEADLINE_MS,
+    outcomeWaitMs: Math.max(0, KAKAO_LISTENS_MS - ctx.config.KAKAO_WEBHOOK_DEADLINE_MS),
+  };
 
   // Before the body is read: an unauthenticated caller does not get to upload a megabyte.
   const authenticate: onRequestHookHandler = (request, _reply, done) => {
@@ -43,7 +50,7 @@ export function registerKakaoRoutes(app: FastifyInstance, ctx: RelayContext): vo
     const payload = skillPayloadSchema.parse(rawPayload);
     const conversationKey = conversationKeyOf(payload);
     const answer = await answerWithinDeadline(
-      ctx.config.KAKAO_WEBHOOK_DEADLINE_MS,
+      limits,
       (mayCommit) => handleSkillPayload({ ...ctx, logger }, rawPayload, payload, mayCommit),
       (error, timedOut) =>
         logger.error(
