@@ -6,23 +6,29 @@ import type { ChatContext } from '../context.js';
 import { isUuid } from '../ids.js';
 import { users } from '../schema.js';
 
-/** Accounts found so far; an id never names another account, so entries never go stale. */
+/**
+ * Ids found so far, with whether an account has them. An id never names another account, and no
+ * account is ever created under an id a token already carries (accounts get fresh ids; tokens
+ * naming them are issued after the account's commit), so a realtime-only user's handshake costs
+ * no lookup after the first either.
+ */
 const MAX_CACHED = 10_000;
 
 export type ChatUserResolver = (userId: string) => Promise<string | undefined>;
 
 export function createChatUserResolver(ctx: Pick<ChatContext, 'db'>): ChatUserResolver {
-  const cache = new Set<string>();
+  const isChatUser = new Map<string, boolean>();
   return async (userId) => {
-    if (cache.has(userId)) return userId;
+    const known = isChatUser.get(userId);
+    if (known !== undefined) return known ? userId : undefined;
     if (!isUuid(userId)) return undefined;
     const [row] = await ctx.db
       .select({ id: users.id, deactivatedAt: users.deactivatedAt })
       .from(users)
       .where(eq(users.id, userId));
-    if (!row || row.deactivatedAt) return undefined;
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.add(userId);
-    return userId;
+    if (row?.deactivatedAt) return undefined;
+    if (isChatUser.size >= MAX_CACHED) isChatUser.clear();
+    isChatUser.set(userId, !!row);
+    return row ? userId : undefined;
   };
 }

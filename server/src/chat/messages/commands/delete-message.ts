@@ -6,7 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
 import type { ChatContext } from '../../context.js';
 import { channelEvent } from '../../events/channel-events.js';
-import { dropDeletedMentions } from '../../read-state/commands/drop-deleted-mentions.js';
+import { forgetDeletedMessage } from '../../read-state/commands/forget-deleted-message.js';
 import { messages, reactions } from '../../schema.js';
 import { channelTransaction } from '../channel-transaction.js';
 import { presentMessage } from '../presenters/message.js';
@@ -46,7 +46,7 @@ export async function deleteMessage(
       .where(eq(messages.id, row.id))
       .returning();
     await tx.delete(reactions).where(eq(reactions.messageId, row.id));
-    const lastMessageSeq = await dropDeletedMentions(tx, outbox, row);
+    const lastMessageSeq = await forgetDeletedMessage(tx, outbox, row);
     await channelEvent(outbox, row.channelId, 'message.deleted', {
       message: presentMessage(deleted!),
       ...(lastMessageSeq === undefined ? {} : { lastMessageSeq }),

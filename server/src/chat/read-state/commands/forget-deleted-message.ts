@@ -23,7 +23,7 @@ interface CountRow {
  * message that was the channel's newest, moves the channel's newest seq back to the newest one
  * left. Returns that seq when it moved.
  */
-export async function dropDeletedMentions(
+export async function forgetDeletedMessage(
   tx: Executor,
   outbox: OutboxWriter,
   message: MessageRow,
