@@ -32,6 +32,17 @@ describe('HTTP edge', () => {
     app.get('/boom', () => {
       throw new Error('secret internals');
     });
+    app.get('/things/:id', (request) => request.params);
+    app.get('/stores-nul', () => {
+      // What Drizzle throws when PostgreSQL refuses a NUL character: the driver's error as cause.
+      const driverError = Object.assign(
+        new Error('invalid byte sequence for encoding "UTF8": 0x00'),
+        {
+          code: '22021',
+        },
+      );
+      throw new Error('Failed query: insert …', { cause: driverError });
+    });
     await app.ready();
   });
   afterEach(() => app.close());
@@ -94,6 +105,21 @@ describe('HTTP edge', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('2');
     expect(res.json().error.code).toBe('database_unavailable');
+  });
+
+  it("answers the router's refusals in the error shape", async () => {
+    const undecodable = await app.inject({ method: 'GET', url: '/things/%ED%A0%80%FF' });
+    expect(undecodable.statusCode).toBe(400);
+    expect(undecodable.json().error).toMatchObject({ code: 'invalid_request' });
+    const tooLong = await app.inject({ method: 'GET', url: `/things/${'x'.repeat(200)}` });
+    expect(tooLong.statusCode).toBe(414);
+    expect(tooLong.json().error).toMatchObject({ code: 'invalid_request' });
+  });
+
+  it('answers text the database cannot store (NUL) with 400', async () => {
+    const res = await app.inject({ method: 'GET', url: '/stores-nul' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'invalid_request', message: /NUL/ });
   });
 
   it('hides internal error details', async () => {

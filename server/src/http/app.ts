@@ -69,6 +69,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     },
     // `//health` too: a released agent plugin joins its base URL and paths with a double slash.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // The router's own refusals (a path that does not decode, a path parameter over 100
+    // characters) answer in the error shape too.
+    frameworkErrors: (error, request, reply) => {
+      void handleHttpError(error, request, reply);
+    },
   });
 
   app.addHook('onRequest', (request, reply, done) => {

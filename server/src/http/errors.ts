@@ -2,7 +2,11 @@
 import { errorBody, errorCatalogue, type ErrorBody, type ErrorCode } from '@switchboard/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
-import { isDatabaseUnavailable } from '../store/index.js';
+import {
+  isDatabaseUnavailable,
+  isUnstorableText,
+  UNSTORABLE_TEXT_MESSAGE,
+} from '../store/index.js';
 
 /** An error with a catalogue code; thrown anywhere, rendered at the edge. */
 export class AppError extends Error {
@@ -56,6 +60,9 @@ export function renderError(error: unknown): Rendered {
       ? `${first.path ? `${first.path}: ` : ''}${first.message}`
       : 'Invalid request';
     return { status: 400, body: errorBody('invalid_request', message, issues) };
+  }
+  if (isUnstorableText(error)) {
+    return { status: 400, body: errorBody('invalid_request', UNSTORABLE_TEXT_MESSAGE) };
   }
   if (isDatabaseUnavailable(error)) {
     return {

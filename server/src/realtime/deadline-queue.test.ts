@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fuzzSeed, prng } from '../test-support/prng.js';
 import { DeadlineQueue, MAX_TIMER_MS, type Deadline } from './deadline-queue.js';
 
 interface Item extends Deadline {
@@ -6,17 +7,6 @@ interface Item extends Deadline {
 }
 
 const item = (name: string): Item => ({ name, dueAt: 0, deadlineSlot: -1 });
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('DeadlineQueue', () => {
   beforeEach(() => {
@@ -87,8 +77,8 @@ describe('DeadlineQueue', () => {
   });
 
   it('matches a plain sorted list under random schedules and cancels', () => {
-    const seed = Math.floor(Math.random() * 2 ** 31);
-    const next = random(seed);
+    const seed = fuzzSeed();
+    const { next } = prng(seed);
     const fired: string[] = [];
     const queue = new DeadlineQueue<Item>((i) => fired.push(i.name));
     const items = Array.from({ length: 200 }, (_, i) => item(`i${i}`));

@@ -6,32 +6,13 @@ import { closeCodes, MAX_FRAME_BYTES } from '@switchboard/protocol';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support/server.js';
+import { fuzzSeed, prng, type Rng } from '../test-support/prng.js';
 import { target } from '../test-support/services.js';
 import { connectWs } from '../test-support/ws-client.js';
 
-const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = fuzzSeed();
 const CONNECTIONS = 24;
 const FRAMES_PER_CONNECTION = 60;
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(s: number) {
-  let a = s >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return {
-    next,
-    int,
-    pick: <T>(items: readonly T[]): T => items[int(items.length)]!,
-    bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => int(256))),
-  };
-}
-type Rng = ReturnType<typeof prng>;
 
 const weird: unknown[] = [
   null,

@@ -20,3 +20,14 @@ export function isRetryableConflict(err: unknown): boolean {
   for (const e of errorChain(err)) if (e.code === '40P01' || e.code === '40001') return true;
   return false;
 }
+
+/**
+ * Text PostgreSQL cannot store: the NUL character, in a text column (22021) or in JSON (22P05).
+ * It comes from the caller's input, so it is the caller's error.
+ */
+export function isUnstorableText(err: unknown): boolean {
+  for (const e of errorChain(err)) if (e.code === '22021' || e.code === '22P05') return true;
+  return false;
+}
+
+export const UNSTORABLE_TEXT_MESSAGE = 'Text cannot contain the NUL character (U+0000).';

@@ -15,7 +15,12 @@ export {
 } from './migrate.js';
 export type { MigrationResult } from './migrate.js';
 export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
-export { isRetryableConflict, uniqueViolation } from './db-errors.js';
+export {
+  isRetryableConflict,
+  isUnstorableText,
+  uniqueViolation,
+  UNSTORABLE_TEXT_MESSAGE,
+} from './db-errors.js';
 export { apiKeys, core } from './schema.js';
 export { runClusterJobOnce, scheduleClusterJob } from './cluster-job.js';
 export type { ClusterJob } from './cluster-job.js';

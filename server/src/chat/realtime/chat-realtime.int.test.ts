@@ -233,6 +233,10 @@ describe(`chat realtime (${target})`, () => {
       temp_id,
     });
     expect(again).toMatchObject({ success: true, message_id: sent.message_id, seq: sent.seq });
+    // Text PostgreSQL cannot store is the sender's error, not the server's.
+    expect(
+      await sender.request({ op: 'send', conversation_id: general, body: 'a\u0000b' }),
+    ).toMatchObject({ op: 'error', code: 'invalid_frame', message: /NUL/ });
 
     const reacted = await receiver.request({
       op: 'react',

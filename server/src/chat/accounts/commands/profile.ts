@@ -22,6 +22,7 @@ export async function getOwnProfile(ctx: ChatContext, userId: string): Promise<O
 /** True when the two users are the same or are members of one workspace. */
 export async function canSeeUser(ctx: ChatContext, viewerId: string, userId: string) {
   if (viewerId === userId) return true;
+  if (!isUuid(userId)) return false;
   const mine = ctx.db
     .select({ workspaceId: workspaceMembers.workspaceId })
     .from(workspaceMembers)
@@ -41,7 +42,7 @@ export async function getUser(
   viewerId: string,
   userId: string,
 ): Promise<UserView> {
-  if (!isUuid(userId) || !(await canSeeUser(ctx, viewerId, userId))) {
+  if (!(await canSeeUser(ctx, viewerId, userId))) {
     throw new AppError('not_found', 'No such user.');
   }
   const [row] = await ctx.db.select().from(users).where(eq(users.id, userId));

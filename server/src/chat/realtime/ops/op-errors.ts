@@ -3,6 +3,7 @@
 import { ZodError } from 'zod';
 import { AppError } from '../../../http/index.js';
 import { OpError, type Connection, type OpHandler } from '../../../realtime/index.js';
+import { isUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../../../store/index.js';
 import type { AnyClientFrame } from '@switchboard/protocol';
 import type { ChatUserResolver } from '../chat-user.js';
 
@@ -29,6 +30,7 @@ export function chatOp(chatUserOf: ChatUserResolver, handle: ChatOpHandler): OpH
           issue ? `${path ? `${path}: ` : ''}${issue.message}` : undefined,
         );
       }
+      if (isUnstorableText(err)) throw new OpError('invalid_frame', UNSTORABLE_TEXT_MESSAGE);
       throw err;
     }
   };
