@@ -116,6 +116,24 @@ describe('HTTP edge', () => {
     expect(tooLong.json().error).toMatchObject({ code: 'invalid_request' });
   });
 
+  it('refuses JSON that escapes half of a surrogate pair, and prototype poisoning', async () => {
+    const post = (payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/echo',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+    const lone = await post('{"a":"x\\ud800"}');
+    expect(lone.statusCode).toBe(400);
+    expect(lone.json().error).toMatchObject({ code: 'invalid_request', message: /surrogate/ });
+    const pair = await post('{"a":"\\ud83d\\ude00"}');
+    expect(pair.statusCode).toBe(200);
+    expect(pair.json()).toEqual({ got: { a: '😀' } });
+    expect((await post('{"__proto__":{"admin":true}}')).statusCode).toBe(400);
+    expect((await post('{"constructor":{"prototype":{"admin":true}}}')).statusCode).toBe(400);
+  });
+
   it('answers text the database cannot store (NUL) with 400', async () => {
     const res = await app.inject({ method: 'GET', url: '/stores-nul' });
     expect(res.statusCode).toBe(400);

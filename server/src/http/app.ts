@@ -9,9 +9,10 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from '../observability/index.js';
-import { handleHttpError } from './errors.js';
+import { AppError, handleHttpError } from './errors.js';
 import { registerHealthRoutes } from './health-routes.js';
 import type { Readiness } from './readiness.js';
+import { holdsLoneSurrogate, LONE_SURROGATE_MESSAGE } from './well-formed.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -91,6 +92,18 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
+  });
+
+  // Fastify's own JSON parser (prototype poisoning refused), then a check PostgreSQL needs.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    void parseJson(request, body as string, (error, value) => {
+      if (error) done(error, undefined);
+      else if (holdsLoneSurrogate(body as string, value)) {
+        done(new AppError('invalid_request', LONE_SURROGATE_MESSAGE), undefined);
+      } else done(null, value);
+    });
   });
 
   app.setErrorHandler(handleHttpError);

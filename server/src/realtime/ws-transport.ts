@@ -15,6 +15,7 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { holdsLoneSurrogate, LONE_SURROGATE_MESSAGE } from '../http/well-formed.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { AuthError, type Authenticator, type Identity } from './auth.js';
 import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
@@ -281,10 +282,12 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       close(socket, 'rate_limited');
       return;
     }
+    let text = '';
     let parsed: unknown;
     try {
       if (isBinary) throw new Error('binary frames are not supported');
-      parsed = JSON.parse(rawText(raw));
+      text = rawText(raw);
+      parsed = JSON.parse(text);
     } catch {
       metrics?.received.inc({ op: 'invalid' });
       badFrame(socket, state, 'frames are JSON text');
@@ -297,6 +300,10 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       return;
     }
     const { op, id } = frame.data;
+    if (holdsLoneSurrogate(text, parsed)) {
+      replyError(socket, 'invalid_frame', LONE_SURROGATE_MESSAGE, id);
+      return;
+    }
     const base = id === undefined ? { op } : { op, id };
     metrics?.received.inc({ op: coreOps.has(op) || ops.get(op) ? op : 'other' });
 

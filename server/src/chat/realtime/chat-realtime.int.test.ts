@@ -237,6 +237,9 @@ describe(`chat realtime (${target})`, () => {
     expect(
       await sender.request({ op: 'send', conversation_id: general, body: 'a\u0000b' }),
     ).toMatchObject({ op: 'error', code: 'invalid_frame', message: /NUL/ });
+    expect(
+      await sender.request({ op: 'send', conversation_id: general, body: 'half \ud800 a pair' }),
+    ).toMatchObject({ op: 'error', code: 'invalid_frame', message: /surrogate/ });
 
     const reacted = await receiver.request({
       op: 'react',

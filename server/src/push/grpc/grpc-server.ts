@@ -10,7 +10,12 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { ErrorCode } from '@switchboard/protocol';
-import { AppError, renderError } from '../../http/index.js';
+import {
+  AppError,
+  holdsLoneSurrogate,
+  LONE_SURROGATE_MESSAGE,
+  renderError,
+} from '../../http/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { ApiKeyVerifier } from '../api-key-verifier.js';
 import { broadcastEvent } from '../commands/broadcast-event.js';
@@ -72,6 +77,9 @@ export function eventFromWire(event: WireEvent | null | undefined): unknown {
   }
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
     throw new AppError('invalid_request', 'event.json: must be a JSON object');
+  }
+  if (holdsLoneSurrogate(event.json, fields)) {
+    throw new AppError('invalid_request', `event.json: ${LONE_SURROGATE_MESSAGE}`);
   }
   if (Object.hasOwn(fields, 'type')) {
     throw new AppError('invalid_request', 'event.json: put the type in event.type, not in json');

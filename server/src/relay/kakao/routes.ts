@@ -6,7 +6,7 @@
 // whatever goes wrong after the request was authenticated and parsed, the webhook answers 200
 // with a text within KAKAO_WEBHOOK_DEADLINE_MS.
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { AppError } from '../../http/index.js';
+import { AppError, holdsLoneSurrogate, LONE_SURROGATE_MESSAGE } from '../../http/index.js';
 import { componentLogger } from '../../observability/index.js';
 import type { RelayContext } from '../context.js';
 import { answerWithinDeadline } from './deadline.js';
@@ -77,12 +77,16 @@ export function registerKakaoRoutes(app: FastifyInstance, ctx: RelayContext): vo
 
 function parseJson(rawBody: Buffer): unknown {
   if (rawBody.length === 0) throw new AppError('invalid_json', 'The request body is empty.');
+  const text = rawBody.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(rawBody.toString('utf8')) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new AppError(
       'invalid_json',
       `The request body is not valid JSON: ${(error as Error).message}`,
     );
   }
+  if (holdsLoneSurrogate(text, value)) throw new AppError('invalid_json', LONE_SURROGATE_MESSAGE);
+  return value;
 }
