@@ -15,7 +15,7 @@ import {
   type Tracing,
 } from './observability/index.js';
 import { chatRouteDocs, createChat, type Chat } from './chat/index.js';
-import { createRelay, type Relay } from './relay/index.js';
+import { createRelay, relayRouteDocs, type Relay } from './relay/index.js';
 import { coreRouteDocs } from './api-docs.js';
 import { registerApiDocs } from './http/openapi.js';
 import { Pipeline, registerOutboxAdminRoutes } from './pipeline/index.js';
@@ -189,7 +189,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const metrics = createMetrics();
   registerHttpMetrics(app, metrics);
-  registerApiDocs(app, [coreRouteDocs, chatRouteDocs]);
+  registerApiDocs(app, [coreRouteDocs, chatRouteDocs, relayRouteDocs]);
   let tracing: Tracing | undefined;
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
     tracing = await createTracing({

@@ -1,19 +1,24 @@
-// The API reference: every /api/v1 route the server registers is in the OpenAPI document and
-// documented; the Swagger UI page and its assets are served.
+// The API reference: every API route the server registers (under DOCUMENTED_PREFIXES) is in the
+// OpenAPI document and documented; the Swagger UI page and its assets are served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
 import { chatRouteDocs } from '../chat/index.js';
 import { coreRouteDocs } from '../api-docs.js';
+import { relayRouteDocs } from '../relay/index.js';
+
+type Security = Record<string, string[]>[];
 
 describe(`API docs (${target})`, () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    // With a webhook secret the relay also registers the `/:secret` webhook routes, so every
+    // documented route exists.
+    t = await startTestServer({ env: { KAKAO_WEBHOOK_SECRET: 'openapi-test-webhook-secret' } });
   });
   afterAll(() => t?.stop());
 
-  it('documents every registered /api/v1 route', async () => {
+  it('documents every registered API route', async () => {
     const response = await t.server.app.inject({ method: 'GET', url: '/api/docs/openapi.json' });
     expect(response.statusCode).toBe(200);
     const spec = JSON.parse(response.body) as {
@@ -33,7 +38,7 @@ describe(`API docs (${target})`, () => {
       .map((op) => op.key);
     expect(
       undocumented,
-      `routes without an entry in a RouteDocs table (chat: server/src/chat/http/openapi-docs.ts, core: server/src/api-docs.ts):\n${undocumented.join('\n')}`,
+      `routes without an entry in a RouteDocs table (chat: server/src/chat/http/openapi-docs.ts, relay: server/src/relay/http/openapi-docs.ts, core: server/src/api-docs.ts):\n${undocumented.join('\n')}`,
     ).toEqual([]);
     // Every operation is a real route, and every documented route exists.
     for (const op of operations) {
@@ -41,13 +46,55 @@ describe(`API docs (${target})`, () => {
       expect(t.server.app.hasRoute({ method: method, url }), op.key).toBe(true);
     }
     const listed = new Set(operations.map((op) => op.key));
-    const stale = Object.keys({ ...coreRouteDocs, ...chatRouteDocs }).filter(
+    const stale = Object.keys({ ...coreRouteDocs, ...chatRouteDocs, ...relayRouteDocs }).filter(
       (key) => !listed.has(key),
     );
     expect(stale, `documented routes the server does not register:\n${stale.join('\n')}`).toEqual(
       [],
     );
     expect(new Set(operations.map((op) => op.operationId)).size).toBe(operations.length);
+  });
+
+  it('lists the relay routes with their credentials, and not the console pages', async () => {
+    const response = await t.server.app.inject({ method: 'GET', url: '/api/docs/openapi.json' });
+    const spec = JSON.parse(response.body) as {
+      paths: Record<string, Record<string, { tags: string[]; security: Security }>>;
+      components: { securitySchemes: Record<string, { in?: string; name?: string }> };
+    };
+    const operation = (path: string, method: string) => spec.paths[path]?.[method];
+
+    expect(operation('/v1/reply', 'post')).toMatchObject({
+      tags: ['relay: agent'],
+      security: [{ agentToken: [] }, { agentTokenQuery: [] }],
+    });
+    expect(operation('/admin/api/accounts', 'get')).toMatchObject({
+      tags: ['relay: admin'],
+      security: [{ adminSession: [] }],
+    });
+    // State-changing console calls need the CSRF header besides the cookie.
+    expect(operation('/admin/api/accounts', 'post')?.security).toEqual([
+      { adminSession: [], csrfToken: [] },
+    ]);
+    expect(operation('/portal/api/token/regenerate', 'post')?.security).toEqual([
+      { portalSession: [], csrfToken: [] },
+    ]);
+    expect(operation('/admin/api/login', 'post')?.security).toEqual([]);
+    const webhook = operation('/kakao-talkchannel/webhook', 'post');
+    expect(webhook?.tags).toEqual(['relay: kakao']);
+    expect(webhook?.security).toContainEqual({ webhookSecret: [], kakaoSignature: [] });
+    expect(operation('/kakao-talkchannel/webhook/{secret}', 'post')).toBeDefined();
+
+    expect(spec.components.securitySchemes.adminSession).toMatchObject({
+      in: 'cookie',
+      name: 'admin_session',
+    });
+    expect(spec.components.securitySchemes.portalSession).toMatchObject({
+      in: 'cookie',
+      name: 'portal_session',
+    });
+    expect(
+      Object.keys(spec.paths).filter((path) => /^\/(admin|portal)(\/\*?)?$/.test(path)),
+    ).toEqual([]);
   });
 
   it('serves Swagger UI from the installed package', async () => {

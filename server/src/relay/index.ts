@@ -18,6 +18,7 @@ import { registerPortalRoutes } from './portal/routes.js';
 import { RELAY_TOPIC_PREFIX } from './topics.js';
 
 export type { RelayContext } from './context.js';
+export { relayRouteDocs } from './http/openapi-docs.js';
 
 export interface RelayOptions {
   app: FastifyInstance;

@@ -16,14 +16,14 @@ import {
 
 export const idParams = z.object({ id: z.uuid() });
 
-const listQuery = offsetPageQuery.extend({
+export const listAccountsQuery = offsetPageQuery.extend({
   disabled: z.enum(['true', 'false']).optional(),
   openclawUserId: z.string().max(200).optional(),
 });
 
 const rateLimit = z.number().int().min(1).max(100_000);
 
-const createBody = z
+export const createAccountBody = z
   .object({
     openclawUserId: z.string().trim().min(1).max(200).nullish(),
     mode: z.enum(['relay', 'direct']).optional(),
@@ -31,7 +31,7 @@ const createBody = z
   })
   .strict();
 
-const patchBody = z
+export const patchAccountBody = z
   .object({
     openclawUserId: z.string().trim().min(1).max(200).nullable().optional(),
     rateLimitPerMinute: rateLimit.optional(),
@@ -44,7 +44,7 @@ const pairedCount = sql<number>`(select count(*)::int from relay.conversation_ma
 
 export function registerAdminAccountRoutes(scope: FastifyInstance, ctx: RelayContext): void {
   scope.get('/accounts', async (request) => {
-    const query = listQuery.parse(request.query);
+    const query = listAccountsQuery.parse(request.query);
     const where: SQL[] = [];
     if (query.disabled === 'true') where.push(isNotNull(accounts.disabledAt));
     if (query.disabled === 'false') where.push(isNull(accounts.disabledAt));
@@ -72,7 +72,7 @@ export function registerAdminAccountRoutes(scope: FastifyInstance, ctx: RelayCon
   });
 
   scope.post('/accounts', async (request, reply) => {
-    const body = createBody.parse(request.body ?? {});
+    const body = createAccountBody.parse(request.body ?? {});
     const { account, relayToken } = await createAccount(ctx.db, body, new Date(ctx.now()));
     ctx.logger.info({ accountId: account.id }, 'relay account created by the admin');
     return reply.status(201).send({ ...presentAccount(account), relayToken });
@@ -90,7 +90,7 @@ export function registerAdminAccountRoutes(scope: FastifyInstance, ctx: RelayCon
 
   scope.patch('/accounts/:id', async (request) => {
     const { id } = idParams.parse(request.params);
-    const body = patchBody.parse(request.body ?? {});
+    const body = patchAccountBody.parse(request.body ?? {});
     const now = new Date(ctx.now());
     const updated = await ctx.pipeline.transaction(async (tx, outbox) => {
       const [current] = await tx

@@ -21,7 +21,9 @@ import { hashToken, safeEqual } from '../tokens.js';
 export const ADMIN_SESSION_SECONDS = 24 * 3600;
 export const ADMIN_LOGIN_PER_MINUTE = 5;
 
-const loginBody = z.object({ password: z.string().min(1, 'password is required').max(1024) });
+export const adminLoginBody = z.object({
+  password: z.string().min(1, 'password is required').max(1024),
+});
 
 export function adminCookie(ctx: RelayContext): SessionCookie {
   return { name: 'admin_session', path: '/admin', secure: ctx.config.NODE_ENV === 'production' };
@@ -57,7 +59,7 @@ export function registerAdminLogin(scope: FastifyInstance, ctx: RelayContext): v
       ADMIN_LOGIN_PER_MINUTE,
       MINUTE_MS,
     );
-    const { password } = loginBody.parse(request.body ?? {});
+    const { password } = adminLoginBody.parse(request.body ?? {});
     // Equal-length digests: the comparison takes as long whatever the input's length.
     if (!safeEqual(hashToken(password), hashToken(ctx.config.ADMIN_PASSWORD))) {
       throw new AppError('invalid_credentials', 'Invalid password');

@@ -9,7 +9,7 @@ import { unpairConversation } from '../pairing/index.js';
 import { conversationMappings } from '../schema.js';
 import { idParams } from './account-routes.js';
 
-const listQuery = offsetPageQuery.extend({
+export const listMappingsQuery = offsetPageQuery.extend({
   accountId: z.uuid().optional(),
   state: z.enum(['unpaired', 'pending', 'paired', 'blocked']).optional(),
   conversationKey: z.string().max(500).optional(),
@@ -38,7 +38,7 @@ export function presentMapping(row: MappingRow, now: number) {
 
 export function registerAdminMappingRoutes(scope: FastifyInstance, ctx: RelayContext): void {
   scope.get('/mappings', async (request) => {
-    const query = listQuery.parse(request.query);
+    const query = listMappingsQuery.parse(request.query);
     const where: SQL[] = [];
     if (query.accountId) where.push(eq(conversationMappings.accountId, query.accountId));
     if (query.state) where.push(eq(conversationMappings.state, query.state));

@@ -21,8 +21,8 @@ const filters = cursorPageQuery.extend({
   accountId: z.uuid().optional(),
   conversationKey: z.string().min(1).max(500).optional(),
 });
-const inboundQuery = filters.extend({ status: z.enum(INBOUND_STATUSES).optional() });
-const outboundQuery = filters.extend({ status: z.enum(OUTBOUND_STATUSES).optional() });
+export const inboundQuery = filters.extend({ status: z.enum(INBOUND_STATUSES).optional() });
+export const outboundQuery = filters.extend({ status: z.enum(OUTBOUND_STATUSES).optional() });
 
 const DEAD_LETTER_ID = /^(inbound|outbound):[0-9a-f-]{36}$|^outbox:\d{20}$/;
 

@@ -13,7 +13,7 @@ import { conversationMappings, sessions } from '../schema.js';
 import { sessionTopic } from '../topics.js';
 import { idParams } from './account-routes.js';
 
-const listQuery = offsetPageQuery.extend({
+export const listPluginSessionsQuery = offsetPageQuery.extend({
   status: z.enum(['pending_pairing', 'paired', 'expired', 'disconnected']).optional(),
   accountId: z.uuid().optional(),
 });
@@ -83,7 +83,7 @@ export async function disconnectSession(ctx: RelayContext, sessionId: string): P
 
 export function registerAdminSessionRoutes(scope: FastifyInstance, ctx: RelayContext): void {
   scope.get('/sessions', async (request) => {
-    const query = listQuery.parse(request.query);
+    const query = listPluginSessionsQuery.parse(request.query);
     const where: SQL[] = [];
     if (query.status) where.push(eq(sessions.status, query.status));
     if (query.accountId) where.push(eq(sessions.accountId, query.accountId));

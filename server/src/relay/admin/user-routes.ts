@@ -11,12 +11,12 @@ import { hashPassword } from '../../security/passwords.js';
 import { accounts, portalSessions, portalUsers } from '../schema.js';
 import { idParams } from './account-routes.js';
 
-const listQuery = offsetPageQuery.extend({
+export const listUsersQuery = offsetPageQuery.extend({
   email: z.string().max(320).optional(),
   accountId: z.uuid().optional(),
 });
 
-const patchBody = z
+export const patchUserBody = z
   .object({
     email: z.email().max(320).optional(),
     password: z.string().min(8).max(1024).optional(),
@@ -54,7 +54,7 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export function registerAdminUserRoutes(scope: FastifyInstance, ctx: RelayContext): void {
   scope.get('/users', async (request) => {
-    const query = listQuery.parse(request.query);
+    const query = listUsersQuery.parse(request.query);
     const where: SQL[] = [];
     if (query.email) where.push(ilike(portalUsers.email, `%${escapeLike(query.email)}%`));
     if (query.accountId) where.push(eq(portalUsers.accountId, query.accountId));
@@ -88,7 +88,7 @@ export function registerAdminUserRoutes(scope: FastifyInstance, ctx: RelayContex
 
   scope.patch('/users/:id', async (request) => {
     const { id } = idParams.parse(request.params);
-    const body = patchBody.parse(request.body ?? {});
+    const body = patchUserBody.parse(request.body ?? {});
     const passwordHash = body.password ? await hashPassword(body.password) : undefined;
     const email = body.email?.toLowerCase();
     await ctx.db.transaction(async (tx) => {

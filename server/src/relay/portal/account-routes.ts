@@ -20,7 +20,9 @@ import { accounts, conversationMappings } from '../schema.js';
 import { userSessionOf } from './portal-auth.js';
 import { accountStats } from './stats.js';
 
-const generateBody = z.object({ expirySeconds: z.number().int().optional() }).strict();
+export const generatePairingCodeBody = z
+  .object({ expirySeconds: z.number().int().optional() })
+  .strict();
 const keyParams = z.object({ conversationKey: z.string().min(1).max(500) });
 export const messagesQuery = cursorPageQuery.extend({
   type: z.enum(['inbound', 'outbound']).default('inbound'),
@@ -33,7 +35,7 @@ export function registerPortalAccountRoutes(api: FastifyInstance, ctx: RelayCont
 
   api.post('/pairing/generate', async (request) => {
     const { accountId } = userSessionOf(request);
-    const body = generateBody.parse(request.body ?? {});
+    const body = generatePairingCodeBody.parse(request.body ?? {});
     const [account] = await ctx.db
       .select({ disabledAt: accounts.disabledAt })
       .from(accounts)

@@ -23,9 +23,9 @@ const email = z
   .email()
   .max(320)
   .transform((value) => value.toLowerCase());
-const signupBody = z.object({ email, password: z.string().min(8).max(1024) });
-const loginBody = z.object({ email, password: z.string().min(1).max(1024) });
-const codeBody = z.object({ code: z.string().trim().min(1).max(64) });
+export const signupBody = z.object({ email, password: z.string().min(8).max(1024) });
+export const portalLoginBody = z.object({ email, password: z.string().min(1).max(1024) });
+export const accessCodeBody = z.object({ code: z.string().trim().min(1).max(64) });
 
 export function registerPortalPublicRoutes(api: FastifyInstance, ctx: RelayContext): void {
   api.post('/signup', async (request, reply) => {
@@ -86,7 +86,7 @@ export function registerPortalPublicRoutes(api: FastifyInstance, ctx: RelayConte
       LOGINS_PER_MINUTE_PER_IP,
       MINUTE_MS,
     );
-    const body = loginBody.parse(request.body ?? {});
+    const body = portalLoginBody.parse(request.body ?? {});
     const emailKey = `portal-login-email:${body.email}`;
     await enforceRateLimit(ctx, reply, emailKey, LOGINS_PER_MINUTE_PER_EMAIL, MINUTE_MS);
     const [user] = await ctx.db.select().from(portalUsers).where(eq(portalUsers.email, body.email));
@@ -120,7 +120,7 @@ export function registerPortalPublicRoutes(api: FastifyInstance, ctx: RelayConte
       CODE_LOGINS_PER_MINUTE_PER_IP,
       MINUTE_MS,
     );
-    const { code: typed } = codeBody.parse(request.body ?? {});
+    const { code: typed } = accessCodeBody.parse(request.body ?? {});
     const code = normalizeCode(typed) ?? typed.toUpperCase();
     const now = new Date(ctx.now());
     const conversationKey = await ctx.db.transaction(async (tx) => {
