@@ -43,7 +43,8 @@ interface Parameter {
 interface Operation {
   method: string;
   path: string;
-  security: string[];
+  /** Each a set of schemes that together authorize the call. */
+  security: string[][];
   parameters: Parameter[];
   body?: JsonSchema;
 }
@@ -241,12 +242,15 @@ function authOf(rng: Rng, operation: Operation, credentials: Credentials): Recor
       { cookie: 'admin_session=0000; portal_session=zz; csrf_token=a' },
     ]);
   }
-  const schemes = operation.security.filter((name) => credentials[name]);
-  return schemes.length > 0 ? { ...credentials[rng.pick(schemes)] } : {};
+  const usable = operation.security.filter((schemes) => schemes.every((name) => credentials[name]));
+  if (usable.length === 0) return {};
+  return Object.assign({}, ...rng.pick(usable).map((name) => credentials[name]));
 }
 
 /** Streams never end on their own; they get only the cases a server answers at once. */
 const STREAMS = new Set(['GET /api/v1/events/stream', 'GET /v1/events']);
+/** The long poll waits as long as it is asked to: only a short or a broken wait. */
+const LONG_POLL = 'GET /openclaw/messages';
 
 describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
   let t: TestServer;
@@ -271,7 +275,7 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
       Object.entries(methods).map(([method, op]) => ({
         method: method.toUpperCase(),
         path,
-        security: ((op.security ?? []) as Record<string, unknown>[]).flatMap((s) => Object.keys(s)),
+        security: ((op.security ?? []) as Record<string, unknown>[]).map((s) => Object.keys(s)),
         parameters: (op.parameters ?? []) as Parameter[],
         body: (
           op.requestBody as { content: { 'application/json': { schema: JsonSchema } } } | undefined
@@ -325,6 +329,36 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
     });
     credentials.apiKey = { authorization: `Bearer ${key.key}` };
     credentials.adminPassword = { 'x-admin-password': t.config.ADMIN_PASSWORD };
+
+    // The relay's credentials: a portal owner (whose sign-up makes an account and shows its
+    // agent token) and an admin console session, each cookie with its CSRF header.
+    const portal = await t.server.app.inject({
+      method: 'POST',
+      url: '/portal/api/signup',
+      payload: { email: 'owner@example.com', password: 'fuzz-password-1' },
+    });
+    expect(portal.statusCode, portal.body).toBe(201);
+    const owner = portal.json<{ user: { id: string; accountId: string }; relayToken: string }>();
+    credentials.agentToken = { authorization: `Bearer ${owner.relayToken}` };
+    credentials.portalSession = sessionHeaders(portal.cookies);
+    const admin = await t.server.app.inject({
+      method: 'POST',
+      url: '/admin/api/login',
+      payload: { password: t.config.ADMIN_PASSWORD },
+    });
+    expect(admin.statusCode, admin.body).toBe(200);
+    credentials.adminSession = sessionHeaders(admin.cookies);
+    // Past the account's per-minute limit every agent case would only meet the 429.
+    const unlimited = await t.server.app.inject({
+      method: 'PATCH',
+      url: `/admin/api/accounts/${owner.user.accountId}`,
+      headers: credentials.adminSession,
+      payload: { rateLimitPerMinute: 100_000 },
+    });
+    expect(unlimited.statusCode, unlimited.body).toBe(200);
+    // Sent with the session it belongs to (above); the requirement only names it.
+    credentials.csrfToken = {};
+    knownIds.id!.push(owner.user.accountId, owner.user.id);
   });
   afterAll(() => t?.stop());
 
@@ -333,10 +367,15 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
     const failures: string[] = [];
     let sent = 0;
     let succeeded = 0;
-    // What ends a credential (logging out, new tokens, deletions) runs last.
-    const ending = (op: Operation) =>
-      op.method === 'DELETE' || /logout|regenerate|unpair|disconnect/.test(op.path) ? 1 : 0;
-    for (const operation of [...operations].sort((a, b) => ending(a) - ending(b))) {
+    // What ends a credential (logging out, new tokens, deletions) runs last, and the admin API
+    // (which may disable the account or the user the other credentials belong to) before that.
+    const order = (op: Operation) =>
+      op.method === 'DELETE' || /logout|regenerate|unpair|disconnect/.test(op.path)
+        ? 2
+        : op.path.startsWith('/admin/api/')
+          ? 1
+          : 0;
+    for (const operation of [...operations].sort((a, b) => order(a) - order(b))) {
       const key = `${operation.method} ${operation.path}`;
       for (let i = 0; i < CASES_PER_ROUTE; i++) {
         const headers: Record<string, string> = {
@@ -356,7 +395,9 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
             'application/x-www-form-urlencoded',
           ]);
         }
-        const url = pathOf(rng, operation, knownIds) + queryString(queryOf(rng, operation));
+        const query = queryOf(rng, operation);
+        if (key === LONG_POLL) query.wait = rng.pick(['0', '-1', 'x', '1e309']);
+        const url = pathOf(rng, operation, knownIds) + queryString(query);
         const request: InjectOptions = {
           method: operation.method,
           url,
@@ -387,6 +428,15 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
     expect(succeeded, `${succeeded} of ${sent} succeeded`).toBeGreaterThan(sent / 20);
   });
 });
+
+/** A console session's cookies and the CSRF header its pages would send. */
+function sessionHeaders(cookies: { name: string; value: string }[]): Record<string, string> {
+  const csrf = cookies.find((c) => c.name === 'csrf_token')?.value ?? '';
+  return {
+    cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; '),
+    'x-csrf-token': csrf,
+  };
+}
 
 function hasErrorShape(body: string): boolean {
   try {
