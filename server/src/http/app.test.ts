@@ -186,7 +186,7 @@ describe('HTTP edge', () => {
 });
 
 describe('request logs', () => {
-  it('never show access tokens in the query or the webhook secret path', async () => {
+  it('never show access tokens in the query, the webhook secret path or a session status path', async () => {
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -203,7 +203,9 @@ describe('request logs', () => {
     });
     app.get('/kakao/webhook/:secret', () => ({ ok: true }));
     app.get('/stream', () => ({ ok: true }));
+    app.get('/v1/sessions/:token/status', () => ({ ok: true }));
     await app.inject({ method: 'GET', url: '/kakao/webhook/path-secret-123' });
+    await app.inject({ method: 'GET', url: '/v1/sessions/session-secret-789/status' });
     await app.inject({ method: 'GET', url: '/stream?topics=a&token=jwt-secret-456&x=1' });
     await app.close();
     const text = lines.join('');
@@ -211,5 +213,7 @@ describe('request logs', () => {
     expect(text).toContain('"url":"/stream?topics=a&token=****&x=1"');
     expect(text).not.toContain('path-secret-123');
     expect(text).not.toContain('jwt-secret-456');
+    expect(text).toContain('"url":"/v1/sessions/****/status"');
+    expect(text).not.toContain('session-secret-789');
   });
 });

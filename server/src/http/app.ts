@@ -40,13 +40,19 @@ class RequestLogController extends LogController {
 
 const SECRET_QUERY = /([?&](?:token|access_token|code)=)[^&#]*/gi;
 const SECRET_PATH = /^(\/(?:kakao|kakao-talkchannel)\/webhook\/)[^/?#]+/;
+// The plugin asks for its pairing session's status with the session token in the path.
+const SESSION_TOKEN_PATH = /^(\/+v1\/sessions\/)[^/?#]+(?=\/status)/;
 
 /**
  * The URL as logs may show it: access tokens in the query (`?token=` for SSE and WebSocket
- * clients) and the webhook's secret path segment are replaced with `****`.
+ * clients), the webhook's secret path segment and a pairing session's token in its status path
+ * are replaced with `****`.
  */
 export function loggableUrl(url: string): string {
-  return url.replace(SECRET_PATH, '$1****').replace(SECRET_QUERY, '$1****');
+  return url
+    .replace(SECRET_PATH, '$1****')
+    .replace(SESSION_TOKEN_PATH, '$1****')
+    .replace(SECRET_QUERY, '$1****');
 }
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
