@@ -18,19 +18,36 @@ export interface ChatUser {
 
 export type Authenticate = (request: FastifyRequest) => Promise<ChatUser>;
 
-function bearer(request: FastifyRequest): string {
+/** The bearer token a request carries, if it carries one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match)
-    throw new AppError('unauthorized', 'Send an access token: Authorization: Bearer <token>.');
-  return match[1]!;
+  return (header ? /^Bearer\s+(\S+)$/i.exec(header) : null)?.[1];
+}
+
+// A write is verified by the rate limiter (whose user it counts) and then by the route: one
+// signature check per request serves both.
+const verified = new WeakMap<FastifyRequest, Promise<Identity>>();
+
+/** The identity the request's bearer token proves, verified once per request. */
+export function verifiedIdentity(ctx: ChatContext, request: FastifyRequest): Promise<Identity> {
+  let identity = verified.get(request);
+  if (!identity) {
+    const token = bearerToken(request);
+    identity = token
+      ? ctx.realtime.auth.verify(token)
+      : Promise.reject(
+          new AppError('unauthorized', 'Send an access token: Authorization: Bearer <token>.'),
+        );
+    verified.set(request, identity);
+  }
+  return identity;
 }
 
 export function createAuthenticate(ctx: ChatContext): Authenticate {
   return async (request) => {
     let identity: Identity;
     try {
-      identity = await ctx.realtime.auth.verify(bearer(request));
+      identity = await verifiedIdentity(ctx, request);
     } catch (err) {
       if (err instanceof AuthError) {
         throw new AppError(

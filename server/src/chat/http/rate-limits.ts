@@ -17,6 +17,7 @@ import { AppError } from '../../http/index.js';
 import { rateLimitHeaders, type RateLimitResult } from '../../ratelimit/index.js';
 import { externalSubjectOf } from '../accounts/commands/external-identity.js';
 import type { ChatContext } from '../context.js';
+import { bearerToken, verifiedIdentity } from './authenticate.js';
 
 const MINUTE_MS = 60_000;
 
@@ -70,10 +71,9 @@ async function tokenSubject(
   ctx: ChatContext,
   request: FastifyRequest,
 ): Promise<string | undefined> {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  if (!match) return undefined;
+  if (!bearerToken(request)) return undefined;
   try {
-    const identity = await ctx.realtime.auth.verify(match[1]!);
+    const identity = await verifiedIdentity(ctx, request);
     // An external provider's subject could look like one of our account ids: key it by issuer.
     return identity.external ? externalSubjectOf(identity) : identity.userId;
   } catch {
