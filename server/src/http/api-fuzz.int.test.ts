@@ -4,6 +4,7 @@
 // garbage), with valid, missing and forged credentials. Every answer must be a success or a 4xx
 // in the error shape, never a 5xx, and the server must stay healthy. The seed is printed;
 // FUZZ_SEED=<n> replays a run.
+import http from 'node:http';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzzSeed, prng, type Rng } from '../test-support/prng.js';
@@ -247,8 +248,28 @@ function authOf(rng: Rng, operation: Operation, credentials: Credentials): Recor
   return Object.assign({}, ...rng.pick(usable).map((name) => credentials[name]));
 }
 
-/** Streams never end on their own; they get only the cases a server answers at once. */
+/** Streams never end on their own: they are read over a socket until their first bytes. */
 const STREAMS = new Set(['GET /api/v1/events/stream', 'GET /v1/events']);
+const streamCursors = [
+  '',
+  '5',
+  '-1',
+  '1e309',
+  'abc',
+  'broadcast=3',
+  'a=1,b=x',
+  's1',
+  `${'9'.repeat(400)}`,
+];
+const streamTopics = [
+  'broadcast',
+  '',
+  'a,b,,c',
+  'user.nobody',
+  'x'.repeat(300),
+  '*',
+  'chat.channel.x',
+];
 /** The long poll waits as long as it is asked to: only a short or a broken wait. */
 const LONG_POLL = 'GET /openclaw/messages';
 
@@ -382,7 +403,6 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
           'x-forwarded-for': `203.0.113.${rng.int(250) + 1}`,
           ...authOf(rng, operation, credentials),
         };
-        if (STREAMS.has(key) && (headers.authorization || headers.cookie)) continue;
         const payload = ['GET', 'HEAD'].includes(operation.method)
           ? undefined
           : bodyOf(rng, operation.body);
@@ -397,6 +417,10 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
         }
         const query = queryOf(rng, operation);
         if (key === LONG_POLL) query.wait = rng.pick(['0', '-1', 'x', '1e309']);
+        if (STREAMS.has(key)) {
+          if (rng.next() < 0.7) query.topics = rng.pick(streamTopics);
+          if (rng.next() < 0.5) headers['last-event-id'] = rng.pick(streamCursors);
+        }
         const url = pathOf(rng, operation, knownIds) + queryString(query);
         const request: InjectOptions = {
           method: operation.method,
@@ -405,7 +429,9 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
           ...(payload === undefined ? {} : { payload }),
         };
         sent += 1;
-        const response = await t.server.app.inject(request);
+        const response = STREAMS.has(key)
+          ? await firstBytes(t.url + url, headers)
+          : await t.server.app.inject(request);
         if (response.statusCode < 300) succeeded += 1;
         const problem =
           response.statusCode >= 500
@@ -428,6 +454,31 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
     expect(succeeded, `${succeeded} of ${sent} succeeded`).toBeGreaterThan(sent / 20);
   });
 });
+
+/** A stream's status and its first bytes (all of an error's body), over a real socket. */
+function firstBytes(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ statusCode: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { headers, timeout: 5000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+        if ((response.statusCode ?? 0) < 400) {
+          request.destroy();
+          resolve({ statusCode: response.statusCode ?? 0, body });
+        }
+      });
+      response.on('end', () => resolve({ statusCode: response.statusCode ?? 0, body }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no bytes from ${url} in 5 s`)));
+    request.on('error', (err) => {
+      if (!request.destroyed || err.message.startsWith('no bytes')) reject(err);
+    });
+  });
+}
 
 /** A console session's cookies and the CSRF header its pages would send. */
 function sessionHeaders(cookies: { name: string; value: string }[]): Record<string, string> {
