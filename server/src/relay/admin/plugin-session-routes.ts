@@ -107,7 +107,9 @@ export function registerAdminSessionRoutes(scope: FastifyInstance, ctx: RelayCon
     const { id } = idParams.parse(request.params);
     if (!(await disconnectSession(ctx, id))) throw new AppError('not_found', 'No such session');
     const [row] = await ctx.db.select().from(sessions).where(eq(sessions.id, id));
-    return row ? presentSession(row) : { success: true };
+    // Deleted by someone else in between: the answer keeps one shape.
+    if (!row) throw new AppError('not_found', 'No such session');
+    return presentSession(row);
   });
 
   scope.delete('/sessions/:id', async (request) => {
