@@ -116,7 +116,7 @@ describe('HTTP edge', () => {
     expect(tooLong.json().error).toMatchObject({ code: 'invalid_request' });
   });
 
-  it('refuses JSON that escapes half of a surrogate pair, and prototype poisoning', async () => {
+  it('refuses JSON that escapes half of a surrogate pair or nests too deep, and prototype poisoning', async () => {
     const post = (payload: string) =>
       app.inject({
         method: 'POST',
@@ -130,6 +130,9 @@ describe('HTTP edge', () => {
     const pair = await post('{"a":"\\ud83d\\ude00"}');
     expect(pair.statusCode).toBe(200);
     expect(pair.json()).toEqual({ got: { a: '😀' } });
+    const deep = await post(`${'['.repeat(200)}${']'.repeat(200)}`);
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json().error).toMatchObject({ code: 'invalid_request', message: /levels deep/ });
     expect((await post('{"__proto__":{"admin":true}}')).statusCode).toBe(400);
     expect((await post('{"constructor":{"prototype":{"admin":true}}}')).statusCode).toBe(400);
   });

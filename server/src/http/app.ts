@@ -12,7 +12,7 @@ import type { Logger } from '../observability/index.js';
 import { AppError, handleHttpError } from './errors.js';
 import { registerHealthRoutes } from './health-routes.js';
 import type { Readiness } from './readiness.js';
-import { holdsLoneSurrogate, LONE_SURROGATE_MESSAGE } from './well-formed.js';
+import { jsonInputProblem } from './well-formed.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -100,15 +100,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     done(null, payload);
   });
 
-  // Fastify's own JSON parser (prototype poisoning refused), then a check PostgreSQL needs.
+  // Fastify's own JSON parser (prototype poisoning refused), then what storing and re-encoding
+  // the value needs (well-formed.ts).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     void parseJson(request, body as string, (error, value) => {
+      const problem = error ? undefined : jsonInputProblem(body as string, value);
       if (error) done(error, undefined);
-      else if (holdsLoneSurrogate(body as string, value)) {
-        done(new AppError('invalid_request', LONE_SURROGATE_MESSAGE), undefined);
-      } else done(null, value);
+      else if (problem) done(new AppError('invalid_request', problem), undefined);
+      else done(null, value);
     });
   });
 

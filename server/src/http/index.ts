@@ -3,5 +3,5 @@ export { createHttpApp } from './app.js';
 export type { HttpAppOptions } from './app.js';
 export { AppError, handleHttpError, renderError } from './errors.js';
 export { Readiness } from './readiness.js';
-export { holdsLoneSurrogate, LONE_SURROGATE_MESSAGE } from './well-formed.js';
+export { jsonInputProblem, MAX_JSON_DEPTH } from './well-formed.js';
 export type { ReadinessCheck, ReadinessReport } from './readiness.js';

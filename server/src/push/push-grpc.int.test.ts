@@ -23,6 +23,7 @@ import {
   within,
   type RunningProcess,
 } from '../test-support/processes.js';
+import { fuzzSeed, prng } from '../test-support/prng.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { makeTestStore, target, testLogger } from '../test-support/services.js';
 import { connectWs, type TestSocket } from '../test-support/ws-client.js';
@@ -202,6 +203,61 @@ describe(`gRPC PushService (${target})`, () => {
     expect(err.code, err.details).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toMatch(message);
     expect(err.metadata.get('switchboard-error-code')).toEqual(['invalid_request']);
+  });
+
+  it('answers random and broken requests with a status, never INTERNAL or UNKNOWN', async () => {
+    const seed = fuzzSeed();
+    const rng = prng(seed);
+    const texts = [
+      '',
+      'durable.orders',
+      'orders.eu',
+      'x'.repeat(300),
+      '\u0000',
+      '\ud800',
+      '한국어',
+      '*',
+      'a b',
+      'user.',
+      'broadcast',
+    ];
+    const jsons = [
+      '',
+      '{}',
+      '{"data":{"a":1}}',
+      '{"data":"\\u0000"}',
+      '{"data":"\\ud800"}',
+      '{"type":"x"}',
+      '[1]',
+      'null',
+      '{',
+      `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`,
+      JSON.stringify({ data: 'y'.repeat(40_000) }),
+    ];
+    const event = () =>
+      rng.next() < 0.1 ? null : { type: rng.pick(texts), json: rng.pick(jsons) };
+    const problems: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const method = rng.pick(['Publish', 'Push', 'Broadcast'] as const);
+      const request =
+        method === 'Publish'
+          ? { topic: rng.pick(texts), event: event() }
+          : method === 'Push'
+            ? {
+                user_ids: Array.from({ length: rng.int(4) }, () => rng.pick(texts)),
+                event: event(),
+              }
+            : { event: event() };
+      try {
+        await grpc.call(method, request, key);
+      } catch (err) {
+        const { code, details } = err as ServiceError;
+        if (code === status.INTERNAL || code === status.UNKNOWN) {
+          problems.push(`${method} ${JSON.stringify(request).slice(0, 200)} → ${code} ${details}`);
+        }
+      }
+    }
+    expect(problems, `seed ${seed} (FUZZ_SEED replays it)`).toEqual([]);
   });
 
   it('answers RESOURCE_EXHAUSTED for a message over the size limit', async () => {

@@ -15,7 +15,7 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { holdsLoneSurrogate, LONE_SURROGATE_MESSAGE } from '../http/well-formed.js';
+import { jsonInputProblem } from '../http/well-formed.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { AuthError, type Authenticator, type Identity } from './auth.js';
 import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
@@ -300,8 +300,9 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       return;
     }
     const { op, id } = frame.data;
-    if (holdsLoneSurrogate(text, parsed)) {
-      replyError(socket, 'invalid_frame', LONE_SURROGATE_MESSAGE, id);
+    const problem = jsonInputProblem(text, parsed);
+    if (problem) {
+      replyError(socket, 'invalid_frame', problem, id);
       return;
     }
     const base = id === undefined ? { op } : { op, id };

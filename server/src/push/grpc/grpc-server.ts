@@ -10,12 +10,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { ErrorCode } from '@switchboard/protocol';
-import {
-  AppError,
-  holdsLoneSurrogate,
-  LONE_SURROGATE_MESSAGE,
-  renderError,
-} from '../../http/index.js';
+import { AppError, jsonInputProblem, renderError } from '../../http/index.js';
 import type { Logger } from '../../observability/index.js';
 import type { ApiKeyVerifier } from '../api-key-verifier.js';
 import { broadcastEvent } from '../commands/broadcast-event.js';
@@ -78,9 +73,8 @@ export function eventFromWire(event: WireEvent | null | undefined): unknown {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
     throw new AppError('invalid_request', 'event.json: must be a JSON object');
   }
-  if (holdsLoneSurrogate(event.json, fields)) {
-    throw new AppError('invalid_request', `event.json: ${LONE_SURROGATE_MESSAGE}`);
-  }
+  const problem = jsonInputProblem(event.json, fields);
+  if (problem) throw new AppError('invalid_request', `event.json: ${problem}`);
   if (Object.hasOwn(fields, 'type')) {
     throw new AppError('invalid_request', 'event.json: put the type in event.type, not in json');
   }

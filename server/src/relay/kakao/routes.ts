@@ -6,7 +6,7 @@
 // whatever goes wrong after the request was authenticated and parsed, the webhook answers 200
 // with a text within KAKAO_WEBHOOK_DEADLINE_MS.
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { AppError, holdsLoneSurrogate, LONE_SURROGATE_MESSAGE } from '../../http/index.js';
+import { AppError, jsonInputProblem } from '../../http/index.js';
 import { componentLogger } from '../../observability/index.js';
 import type { RelayContext } from '../context.js';
 import { answerWithinDeadline } from './deadline.js';
@@ -87,6 +87,7 @@ function parseJson(rawBody: Buffer): unknown {
       `The request body is not valid JSON: ${(error as Error).message}`,
     );
   }
-  if (holdsLoneSurrogate(text, value)) throw new AppError('invalid_json', LONE_SURROGATE_MESSAGE);
+  const problem = jsonInputProblem(text, value);
+  if (problem) throw new AppError('invalid_json', problem);
   return value;
 }
