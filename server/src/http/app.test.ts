@@ -1,3 +1,4 @@
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -135,6 +136,31 @@ describe('HTTP edge', () => {
     expect(deep.json().error).toMatchObject({ code: 'invalid_request', message: /levels deep/ });
     expect((await post('{"__proto__":{"admin":true}}')).statusCode).toBe(400);
     expect((await post('{"constructor":{"prototype":{"admin":true}}}')).statusCode).toBe(400);
+  });
+
+  it('answers requests the HTTP parser refuses in the error shape', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(request));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    const tooLarge = await raw(
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(tooLarge).toMatch(/^HTTP\/1.1 431 /);
+    expect(JSON.parse(tooLarge.split('\r\n\r\n')[1]!)).toMatchObject({
+      error: { code: 'invalid_request', message: /headers are too large/ },
+    });
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1.1 400 /);
+    expect(JSON.parse(garbage.split('\r\n\r\n')[1]!)).toMatchObject({
+      error: { code: 'invalid_request' },
+    });
   });
 
   it('answers text the database cannot store (NUL) with 400', async () => {

@@ -1,6 +1,8 @@
 // The Fastify application: request ids, body limits, the JSON error edge and health routes.
 // Modules add their routes as plugins from the composition root.
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { errorBody } from '@switchboard/protocol';
 import Fastify, {
   LogController,
@@ -57,6 +59,31 @@ export function loggableUrl(url: string): string {
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
 
+const CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    message: 'The request headers are too large (16 KiB at most).',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
+};
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, message } = CLIENT_ERRORS[error.code ?? ''] ?? {
+    status: 400,
+    message: 'The request is not valid HTTP.',
+  };
+  const body = JSON.stringify(errorBody('invalid_request', message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // Typed as Fastify's logger interface so the app's type stays the default FastifyInstance.
   const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' });
@@ -81,6 +108,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => {
       void handleHttpError(error, request, reply);
     },
+    // Requests Node's HTTP parser refuses before Fastify sees them: the error shape too.
+    clientErrorHandler: answerClientError,
   });
 
   app.addHook('onRequest', (request, reply, done) => {

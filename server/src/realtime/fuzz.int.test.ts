@@ -232,4 +232,70 @@ describe(`gateway fuzzing, seed ${seed} (${target})`, () => {
     const heapAfter = process.memoryUsage().heapUsed;
     expect(heapAfter - heapBefore).toBeLessThan(256 * 1024 * 1024);
   });
+  it('answers hostile handshakes with an error response or a working socket', async () => {
+    const rng = prng(seed + 1);
+    const valid = await t.token('handshaker');
+    const tokens = [
+      valid,
+      '',
+      'x',
+      `${valid}x`,
+      valid.split('.').slice(0, 2).join('.') + '.',
+      'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.',
+      'a'.repeat(9000),
+      '%ED%A0%80',
+      '..%2F..%2F',
+    ];
+    const problems: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const token = rng.pick(tokens);
+      const query = rng.pick([
+        `?token=${encodeURIComponent(token)}`,
+        `?token=${token}&token=${valid}`,
+        `?token=${token}&topics=${'t'.repeat(rng.int(3000))}`,
+        '?%ZZ=1',
+        '',
+      ]);
+      const headers = rng.pick<Record<string, string>>([
+        {},
+        { authorization: `Bearer ${token}` },
+        { authorization: `Basic ${token}` },
+        { authorization: 'Bearer' },
+        { origin: 'https://evil.example' },
+        { 'x-forwarded-for': '999.1.1.1, ::1' },
+      ]);
+      const path = rng.pick(['/ws', '/api/v1/ws', '/ws/', '//ws']);
+      const outcome = await new Promise<string>((resolve) => {
+        const protocols = rng.next() < 0.15 ? ['x', 'switchboard.v1'] : [];
+        const ws = new WebSocket(`${t.wsUrl}${path}${query}`, protocols, { headers });
+        ws.on('open', () => {
+          ws.close(1000);
+          resolve('open');
+        });
+        ws.on('unexpected-response', (_request, response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            let shaped = false;
+            try {
+              const parsed = JSON.parse(body) as { error?: { code?: unknown } };
+              shaped = typeof parsed.error?.code === 'string';
+            } catch {
+              shaped = false;
+            }
+            resolve(
+              status >= 500 || !shaped ? `status ${status}: ${body.slice(0, 200)}` : 'refused',
+            );
+          });
+        });
+        ws.on('error', (err) => resolve(`error ${err.message}`));
+      });
+      if (outcome !== 'open' && outcome !== 'refused') {
+        problems.push(`${path}${query.slice(0, 80)} ${JSON.stringify(headers)} → ${outcome}`);
+      }
+    }
+    expect(problems, `seed ${seed}`).toEqual([]);
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+  });
 });
