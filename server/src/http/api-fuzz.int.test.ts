@@ -259,7 +259,7 @@ const streamCursors = [
   'broadcast=3',
   'a=1,b=x',
   's1',
-  `${'9'.repeat(400)}`,
+  '9'.repeat(400),
 ];
 const streamTopics = [
   'broadcast',
