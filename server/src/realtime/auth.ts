@@ -83,7 +83,15 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
   if (devMode && config.NODE_ENV === 'production') {
     throw new Error('dev-mode authentication is refused in production');
   }
-  const secret = new TextEncoder().encode(config.JWT_SECRET);
+  // Imported once: given the raw bytes, jose would import them into a key on every verification
+  // (a quarter of its cost, and every handshake and REST call verifies a token).
+  const secret = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(config.JWT_SECRET),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
   const external: Verify | undefined = config.JWT_JWKS_URL
     ? jwksVerifier(config.JWT_JWKS_URL)
     : config.JWT_PUBLIC_KEY && !devMode
