@@ -383,76 +383,83 @@ describe(`HTTP API fuzz (${target}, seed ${seed})`, () => {
   });
   afterAll(() => t?.stop());
 
-  it('answers every case with a success or a 4xx in the error shape, and stays healthy', async () => {
-    const rng = prng(seed);
-    const failures: string[] = [];
-    let sent = 0;
-    let succeeded = 0;
-    // What ends a credential (logging out, new tokens, deletions) runs last, and the admin API
-    // (which may disable the account or the user the other credentials belong to) before that.
-    const order = (op: Operation) =>
-      op.method === 'DELETE' || /logout|regenerate|unpair|disconnect/.test(op.path)
-        ? 2
-        : op.path.startsWith('/admin/api/')
-          ? 1
-          : 0;
-    for (const operation of [...operations].sort((a, b) => order(a) - order(b))) {
-      const key = `${operation.method} ${operation.path}`;
-      for (let i = 0; i < CASES_PER_ROUTE; i++) {
-        const headers: Record<string, string> = {
-          'x-forwarded-for': `203.0.113.${rng.int(250) + 1}`,
-          ...authOf(rng, operation, credentials),
-        };
-        const payload = ['GET', 'HEAD'].includes(operation.method)
-          ? undefined
-          : bodyOf(rng, operation.body);
-        if (payload !== undefined) {
-          headers['content-type'] = rng.pick([
-            'application/json',
-            'application/json',
-            'application/json; charset=utf-8',
-            'text/plain',
-            'application/x-www-form-urlencoded',
-          ]);
-        }
-        const query = queryOf(rng, operation);
-        if (key === LONG_POLL) query.wait = rng.pick(['0', '-1', 'x', '1e309']);
-        if (STREAMS.has(key)) {
-          if (rng.next() < 0.7) query.topics = rng.pick(streamTopics);
-          if (rng.next() < 0.5) headers['last-event-id'] = rng.pick(streamCursors);
-        }
-        const url = pathOf(rng, operation, knownIds) + queryString(query);
-        const request: InjectOptions = {
-          method: operation.method,
-          url,
-          headers,
-          ...(payload === undefined ? {} : { payload }),
-        };
-        sent += 1;
-        const response = STREAMS.has(key)
-          ? await firstBytes(t.url + url, headers)
-          : await t.server.app.inject(request);
-        if (response.statusCode < 300) succeeded += 1;
-        const problem =
-          response.statusCode >= 500
-            ? `status ${response.statusCode}`
-            : response.statusCode >= 400 && !hasErrorShape(response.body)
-              ? `status ${response.statusCode} without the error shape`
-              : undefined;
-        if (problem) {
-          failures.push(
-            `${key} → ${url.slice(0, 200)}: ${problem}: ${response.body.slice(0, 300)} (body: ${String(payload).slice(0, 200)})`,
-          );
+  // Thousands of requests: minutes of headroom on a loaded machine.
+  it(
+    'answers every case with a success or a 4xx in the error shape, and stays healthy',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const rng = prng(seed);
+      const failures: string[] = [];
+      let sent = 0;
+      let succeeded = 0;
+      // What ends a credential (logging out, new tokens, deletions) runs last, and the admin API
+      // (which may disable the account or the user the other credentials belong to) before that.
+      const order = (op: Operation) =>
+        op.method === 'DELETE' || /logout|regenerate|unpair|disconnect/.test(op.path)
+          ? 2
+          : op.path.startsWith('/admin/api/')
+            ? 1
+            : 0;
+      for (const operation of [...operations].sort((a, b) => order(a) - order(b))) {
+        const key = `${operation.method} ${operation.path}`;
+        for (let i = 0; i < CASES_PER_ROUTE; i++) {
+          const headers: Record<string, string> = {
+            'x-forwarded-for': `203.0.113.${rng.int(250) + 1}`,
+            ...authOf(rng, operation, credentials),
+          };
+          const payload = ['GET', 'HEAD'].includes(operation.method)
+            ? undefined
+            : bodyOf(rng, operation.body);
+          if (payload !== undefined) {
+            headers['content-type'] = rng.pick([
+              'application/json',
+              'application/json',
+              'application/json; charset=utf-8',
+              'text/plain',
+              'application/x-www-form-urlencoded',
+            ]);
+          }
+          const query = queryOf(rng, operation);
+          if (key === LONG_POLL) query.wait = rng.pick(['0', '-1', 'x', '1e309']);
+          if (STREAMS.has(key)) {
+            if (rng.next() < 0.7) query.topics = rng.pick(streamTopics);
+            if (rng.next() < 0.5) headers['last-event-id'] = rng.pick(streamCursors);
+          }
+          const url = pathOf(rng, operation, knownIds) + queryString(query);
+          const request: InjectOptions = {
+            method: operation.method,
+            url,
+            headers,
+            ...(payload === undefined ? {} : { payload }),
+          };
+          sent += 1;
+          const response = STREAMS.has(key)
+            ? await firstBytes(t.url + url, headers)
+            : await t.server.app.inject(request);
+          if (response.statusCode < 300) succeeded += 1;
+          const problem =
+            response.statusCode >= 500
+              ? `status ${response.statusCode}`
+              : response.statusCode >= 400 && !hasErrorShape(response.body)
+                ? `status ${response.statusCode} without the error shape`
+                : undefined;
+          if (problem) {
+            failures.push(
+              `${key} → ${url.slice(0, 200)}: ${problem}: ${response.body.slice(0, 300)} (body: ${String(payload).slice(0, 200)})`,
+            );
+          }
         }
       }
-    }
-    expect(failures, `seed ${seed}, ${sent} requests`).toEqual([]);
-    const health = await t.server.app.inject({ method: 'GET', url: '/healthz' });
-    expect(health.statusCode).toBe(200);
-    expect(sent).toBeGreaterThan(operations.length * 10);
-    // The credentials and ids worked: a share of the cases got past validation into the commands.
-    expect(succeeded, `${succeeded} of ${sent} succeeded`).toBeGreaterThan(sent / 20);
-  });
+      expect(failures, `seed ${seed}, ${sent} requests`).toEqual([]);
+      const health = await t.server.app.inject({ method: 'GET', url: '/healthz' });
+      expect(health.statusCode).toBe(200);
+      expect(sent).toBeGreaterThan(operations.length * 10);
+      // The credentials and ids worked: a share of the cases got past validation into the commands.
+      expect(succeeded, `${succeeded} of ${sent} succeeded`).toBeGreaterThan(sent / 20);
+    },
+  );
 });
 
 /** A stream's status and its first bytes (all of an error's body), over a real socket. */

@@ -161,46 +161,52 @@ describe(`chat op fuzzing, seed ${seed} (${target})`, () => {
   });
   afterAll(() => t?.stop());
 
-  it('answers every frame with its reply or a client error, never internal_error', async () => {
-    const rng = prng(seed);
-    const plans = tokens.map(() =>
-      Array.from({ length: FRAMES_PER_CONNECTION }, () => frameOf(rng, ids)),
-    );
-    const failures: string[] = [];
-    const codes = new Map<string, number>();
-    const sockets: TestSocket[] = [];
-    try {
-      await Promise.all(
-        plans.map(async (frames, i) => {
-          const socket = await connectWs(`${t.wsUrl}/ws?token=${tokens[i]!}`);
-          sockets.push(socket);
-          for (const frame of frames) {
-            const reply = await socket.request(frame, 10_000);
-            const code = reply.op === 'error' ? String(reply.code) : 'ok';
-            codes.set(code, (codes.get(code) ?? 0) + 1);
-            if (code === 'internal_error') {
-              failures.push(`${JSON.stringify(frame).slice(0, 300)} → ${JSON.stringify(reply)}`);
-            }
-            // Under the per-connection frame rate.
-            await sleep(12);
-          }
-        }),
+  it(
+    'answers every frame with its reply or a client error, never internal_error',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const rng = prng(seed);
+      const plans = tokens.map(() =>
+        Array.from({ length: FRAMES_PER_CONNECTION }, () => frameOf(rng, ids)),
       );
-    } finally {
-      for (const socket of sockets) socket.close();
-    }
-    const summary = JSON.stringify(Object.fromEntries(codes));
-    expect(failures, `seed ${seed}: ${summary}`).toEqual([]);
-    // The ids worked: some frames got past validation into the commands and succeeded.
-    expect(codes.get('ok') ?? 0, summary).toBeGreaterThan(FRAMES_PER_CONNECTION / 4);
+      const failures: string[] = [];
+      const codes = new Map<string, number>();
+      const sockets: TestSocket[] = [];
+      try {
+        await Promise.all(
+          plans.map(async (frames, i) => {
+            const socket = await connectWs(`${t.wsUrl}/ws?token=${tokens[i]!}`);
+            sockets.push(socket);
+            for (const frame of frames) {
+              const reply = await socket.request(frame, 10_000);
+              const code = reply.op === 'error' ? String(reply.code) : 'ok';
+              codes.set(code, (codes.get(code) ?? 0) + 1);
+              if (code === 'internal_error') {
+                failures.push(`${JSON.stringify(frame).slice(0, 300)} → ${JSON.stringify(reply)}`);
+              }
+              // Under the per-connection frame rate.
+              await sleep(12);
+            }
+          }),
+        );
+      } finally {
+        for (const socket of sockets) socket.close();
+      }
+      const summary = JSON.stringify(Object.fromEntries(codes));
+      expect(failures, `seed ${seed}: ${summary}`).toEqual([]);
+      // The ids worked: some frames got past validation into the commands and succeeded.
+      expect(codes.get('ok') ?? 0, summary).toBeGreaterThan(FRAMES_PER_CONNECTION / 4);
 
-    const after = await connectWs(`${t.wsUrl}/ws?token=${tokens[0]!}`);
-    try {
-      expect(
-        await after.request({ op: 'send', conversation_id: ids.channels[0], body: 'still here' }),
-      ).toMatchObject({ op: 'send', success: true });
-    } finally {
-      after.close();
-    }
-  });
+      const after = await connectWs(`${t.wsUrl}/ws?token=${tokens[0]!}`);
+      try {
+        expect(
+          await after.request({ op: 'send', conversation_id: ids.channels[0], body: 'still here' }),
+        ).toMatchObject({ op: 'send', success: true });
+      } finally {
+        after.close();
+      }
+    },
+  );
 });
