@@ -111,6 +111,12 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
 
     const raw = reply.raw;
     reply.hijack();
+    // The client left while its token and topics were checked: the close event that would
+    // remove a connection has fired already, so none is added.
+    if (request.raw.socket.destroyed) {
+      raw.destroy();
+      return;
+    }
     raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',

@@ -234,6 +234,9 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       scheduleExpiry(state);
       return undefined;
     }
+    // The socket closed while its token was being checked: its close handler has run already and
+    // would never remove a connection added now.
+    if (states.get(socket) !== state) return undefined;
     const refusal = options.admitUser?.(identity.userId);
     if (refusal) {
       metrics?.refused.inc({ transport: 'ws', reason: refusal.reason });

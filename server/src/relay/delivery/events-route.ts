@@ -74,6 +74,12 @@ export function registerEventsRoute(
 
     const raw = reply.raw;
     reply.hijack();
+    // The agent left while it was authenticated and its backlog read: the close event a stream
+    // listens for has fired already, so no stream is opened.
+    if (request.raw.socket.destroyed) {
+      raw.destroy();
+      return;
+    }
     raw.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream',

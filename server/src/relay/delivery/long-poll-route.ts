@@ -117,6 +117,8 @@ export function registerLongPollRoute(
       stopWaiting?.();
     };
     reply.raw.once('close', hangUp);
+    // It may have hung up already, while it was authenticated: then that event has fired.
+    if (request.raw.socket.destroyed) hangUp();
     try {
       await hub.subscribe(connection, [topic]);
       const deadline = Date.now() + wait * 1000;
