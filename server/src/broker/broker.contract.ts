@@ -137,6 +137,18 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
       expect(page).toEqual({ entries: [], latestSeq: 0, complete: true });
     });
 
+    it('tells the newest seq of a topic without reading its history', async () => {
+      expect(await broker.latestSeq(topic('head'))).toBe(0);
+      for (let i = 1; i <= 3; i++) await broker.publish(topic('head'), `e${i}`, history);
+      expect(await broker.latestSeq(topic('head'))).toBe(3);
+      expect(await broker.latestSeq(topic('head'))).toBe(
+        (await broker.readHistory(topic('head'), 0, 1)).latestSeq,
+      );
+      // A seq assigned elsewhere keeps no history here, so it moves nothing.
+      await broker.publishSequenced(topic('head'), 40, 'durable');
+      expect(await broker.latestSeq(topic('head'))).toBe(3);
+    });
+
     it('answers ping while open', async () => {
       await expect(broker.ping()).resolves.toBeUndefined();
     });

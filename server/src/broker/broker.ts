@@ -57,6 +57,11 @@ export interface Broker {
   onStateChange(listener: (state: BrokerState) => void): () => void;
   /** Reads history after `afterSeq` (exclusive). */
   readHistory(topic: string, afterSeq: number, limit: number): Promise<HistoryPage>;
+  /**
+   * The newest seq assigned on the topic (0 before any): where a reader that wants only what
+   * comes next starts. The same as `readHistory(...).latestSeq`, without reading entries.
+   */
+  latestSeq(topic: string): Promise<number>;
   /** Resolves when the broker answers; throws when it cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

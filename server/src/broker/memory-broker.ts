@@ -116,6 +116,10 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       const entries = history.entries.filter((e) => e.seq > afterSeq).slice(0, limit);
       return Promise.resolve({ entries, latestSeq: history.latestSeq, complete });
     },
+    latestSeq(topic) {
+      if (closed) return Promise.reject(new Error('broker is closed'));
+      return Promise.resolve(historyOf(topic)?.latestSeq ?? 0);
+    },
     ping() {
       return closed ? Promise.reject(new Error('broker is closed')) : Promise.resolve();
     },

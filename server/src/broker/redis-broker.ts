@@ -504,6 +504,17 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Br
       return { entries, latestSeq, complete };
     },
 
+    async latestSeq(topic) {
+      assertOpen();
+      let value: string | null;
+      try {
+        value = await commands.get(seqKey(topic));
+      } catch (err) {
+        throw toBrokerError(err, where, 'latestSeq');
+      }
+      return value === null ? 0 : Number.parseInt(value, 10);
+    },
+
     async ping() {
       assertOpen();
       try {

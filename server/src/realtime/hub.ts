@@ -125,6 +125,7 @@ export class Hub {
   private readonly changeListeners = new Set<(change: ConnectionChange) => void>();
   /** Concurrent identical history reads (a reconnect storm) share one broker call. */
   private readonly historyReads = new Map<string, Promise<HistoryPage>>();
+  private readonly headReads = new Map<string, Promise<number>>();
   private readonly historySources: HistorySource[] = [];
   private readonly reactions: RegisteredReaction[] = [];
   private reactionAsked: OutgoingEvent | undefined;
@@ -294,19 +295,26 @@ export class Hub {
     }
     await Promise.all(fresh.map((t) => this.topics.get(t)?.ready ?? Promise.resolve()));
     const heads = await this.readHeads(fresh.filter((topic) => !positions.has(topic)));
+    const replays: Promise<void>[] = [];
+    for (const topic of topics) {
+      if (connection.closed || !connection.topics.has(topic)) continue;
+      const from = positions.get(topic);
+      if (from !== undefined) {
+        replays.push(
+          fresh.includes(topic)
+            ? this.catchUp(connection, topic, from, true)
+            : this.catchUp(connection, topic, from, false, true),
+        );
+      } else if (fresh.includes(topic)) {
+        this.startLive(connection, topic, heads.get(topic) ?? 0);
+      }
+    }
+    await Promise.all(replays);
     const result: Record<string, number> = {};
-    await Promise.all(
-      topics.map(async (topic) => {
-        if (connection.closed || !connection.topics.has(topic)) return;
-        const from = positions.get(topic);
-        if (fresh.includes(topic)) {
-          await this.startTopic(connection, topic, from, heads.get(topic));
-        } else if (from !== undefined) {
-          await this.catchUp(connection, topic, from, false, true);
-        }
-        result[topic] = connection.positions.get(topic) ?? 0;
-      }),
-    );
+    for (const topic of topics) {
+      if (connection.closed || !connection.topics.has(topic)) continue;
+      result[topic] = connection.positions.get(topic) ?? 0;
+    }
     return result;
   }
 
@@ -470,8 +478,9 @@ export class Hub {
   }
 
   /**
-   * The heads of the topics whose history source reads many at once, one read per source; the
-   * others are left out (each reads its own). A failed batch is left out too, to be read alone.
+   * The heads of the topics: one read per history source that reads many at once, one read per
+   * topic for the rest (and for a failed batch). A topic whose head cannot be read is left out:
+   * it starts from live events.
    */
   private async readHeads(topics: readonly string[]): Promise<ReadonlyMap<string, number>> {
     const heads = new Map<string, number>();
@@ -486,30 +495,27 @@ export class Hub {
         }
       }),
     );
+    const alone = topics.filter((topic) => !heads.has(topic));
+    await Promise.all(
+      alone.map((topic) =>
+        this.readHead(topic).then(
+          (seq) => void heads.set(topic, seq),
+          (err: unknown) => {
+            this.log.warn(
+              { err, topic },
+              'could not read the topic head; starting from live events',
+            );
+          },
+        ),
+      ),
+    );
     return heads;
   }
 
-  private async startTopic(
-    connection: Connection,
-    topic: string,
-    from?: number,
-    head?: number,
-  ): Promise<void> {
-    if (from !== undefined) {
-      await this.catchUp(connection, topic, from, true);
-      return;
-    }
-    // Live from now: the current head is the start position, so nothing after it can be missed.
-    let latest = head ?? 0;
-    if (head === undefined) {
-      try {
-        latest = (await this.readHistory(topic, Number.MAX_SAFE_INTEGER, 1)).latestSeq;
-      } catch (err) {
-        this.log.warn({ err, topic }, 'could not read the topic head; starting from live events');
-      }
-    }
+  /** Live from `head` (the topic's head when subscribing), so nothing after it can be missed. */
+  private startLive(connection: Connection, topic: string, head: number): void {
     const queued = connection.endHold(topic);
-    connection.positions.set(topic, latest);
+    connection.positions.set(topic, head);
     for (const event of queued) this.deliverTo(connection, event);
   }
 
@@ -569,6 +575,22 @@ export class Hub {
     connection.positions.set(topic, Math.max(after, connection.positions.get(topic) ?? 0));
     if (after > from) this.options.metrics?.resumes.inc({ result: 'resumed' });
     for (const event of connection.endHold(topic)) this.deliverTo(connection, event);
+  }
+
+  /** The topic's newest seq; concurrent reads of one topic (a reconnect storm) share one call. */
+  private readHead(topic: string): Promise<number> {
+    const source = this.historySources.find((s) => s.owns(topic));
+    if (source) {
+      return this.readHistory(topic, Number.MAX_SAFE_INTEGER, 1).then((page) => page.latestSeq);
+    }
+    let read = this.headReads.get(topic);
+    if (!read) {
+      read = this.options.broker.latestSeq(topic).finally(() => {
+        this.headReads.delete(topic);
+      });
+      this.headReads.set(topic, read);
+    }
+    return read;
   }
 
   private readHistory(topic: string, after: number, limit: number): Promise<HistoryPage> {

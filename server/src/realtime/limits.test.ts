@@ -27,6 +27,11 @@ describe('ConnectionLimits', () => {
       expect(isRange(bad), bad).toBe(false);
     }
     expect(canonicalIp('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(canonicalIp('::FFFF:127.0.0.1')).toBe('127.0.0.1');
+    expect(canonicalIp('::ffff:7f00:1')).toBe('127.0.0.1');
+    expect(canonicalIp('10.1.2.3')).toBe('10.1.2.3');
+    expect(canonicalIp('2001:DB8:0:0::1')).toBe('2001:db8::1');
+    expect(canonicalIp('::ffff:nope')).toBeUndefined();
     expect(canonicalIp('nope')).toBeUndefined();
   });
 

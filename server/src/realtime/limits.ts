@@ -3,6 +3,7 @@
 // node, per IP and per user. Counts are taken at admission, before authentication, so sockets
 // that never authenticate count too, and are released when the socket closes.
 import type { IncomingMessage } from 'node:http';
+import { isIPv4 } from 'node:net';
 import type { ErrorCode } from '@switchboard/protocol';
 import ipaddr from 'ipaddr.js';
 
@@ -67,8 +68,17 @@ function normalize(address: Address): Address {
   return isMapped(address) ? (address as ipaddr.IPv6).toIPv4Address() : address;
 }
 
+const MAPPED_IPV4_PREFIX = '::ffff:';
+
 /** The canonical form of a client address, or undefined when it is not an IP address. */
 export function canonicalIp(text: string): string | undefined {
+  // What sockets report, plain or IPv4-mapped dotted quads, is canonical as it stands
+  // (`isIPv4` admits no leading zeros): the common case needs no parse.
+  if (isIPv4(text)) return text;
+  if (text.startsWith(MAPPED_IPV4_PREFIX)) {
+    const v4 = text.slice(MAPPED_IPV4_PREFIX.length);
+    if (isIPv4(v4)) return v4;
+  }
   if (!ipaddr.isValid(text)) return undefined;
   return normalize(ipaddr.parse(text)).toString();
 }
@@ -106,9 +116,10 @@ export class ConnectionLimits {
 
   /** Admits or refuses a new connection from `ip`; an admitted one must be released once. */
   admit(ip: string): Admission {
-    const refusal = this.check(ip);
+    const canonical = canonicalIp(ip);
+    const refusal = this.check(ip, canonical);
     if (refusal) return { ok: false, refusal };
-    const key = canonicalIp(ip) ?? ip;
+    const key = canonical ?? ip;
     this.open += 1;
     this.perIp.set(key, (this.perIp.get(key) ?? 0) + 1);
     let released = false;
@@ -143,9 +154,9 @@ export class ConnectionLimits {
     return this.open;
   }
 
-  private check(ip: string): Refusal | undefined {
-    const text = canonicalIp(ip);
-    const address = text === undefined ? undefined : ipaddr.parse(text);
+  private check(ip: string, text: string | undefined): Refusal | undefined {
+    const listed = this.deny.length > 0 || this.allow.length > 0;
+    const address = listed && text !== undefined ? ipaddr.parse(text) : undefined;
     if (this.deny.length > 0 && address && matches(address, this.deny)) {
       return {
         code: 'forbidden',
