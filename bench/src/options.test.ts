@@ -136,4 +136,19 @@ describe('parseOptions', () => {
     expect(parseOptions(['--switchboard-env=lower=1'])).toHaveProperty('error');
     expect(parseOptions(['--switchboard-env=NOEQUALS'])).toHaveProperty('error');
   });
+
+  it('reads diagnostic options for the nodes', () => {
+    expect(
+      parseOptions([
+        '--server-node-options= --trace-gc  --max-semi-space-size=2',
+        '--server-output=/tmp/o',
+      ]),
+    ).toMatchObject({
+      serverNodeOptions: ['--trace-gc', '--max-semi-space-size=2'],
+      serverOutputDir: '/tmp/o',
+    });
+    expect(parseOptions([])).toMatchObject({ serverNodeOptions: [], serverOutputDir: undefined });
+    expect(parseOptions(['--server-node-options=trace-gc'])).toHaveProperty('error');
+    expect(parseOptions(['--server-output='])).toHaveProperty('error');
+  });
 });

@@ -24,6 +24,10 @@ export interface BenchOptions {
   relay: RelayFlags;
   /** Directory for the Switchboard nodes' V8 CPU profiles (`node --cpu-prof`); off when unset. */
   serverCpuProfileDir: string | undefined;
+  /** Extra `node` options for every Switchboard node (`--trace-gc`, `--max-semi-space-size=2`). */
+  serverNodeOptions: string[];
+  /** Directory that gets each Switchboard node's stdout and stderr; off when unset. */
+  serverOutputDir: string | undefined;
   /** Extra configuration for every Switchboard node, e.g. DATABASE_POOL_MAX. */
   switchboardEnv: Record<string, string>;
 }
@@ -85,6 +89,8 @@ export const USAGE = `usage: npm run bench -- [flags]
                             postgres://postgres@127.0.0.1:5432/postgres, gets a scratch database)
   --server-cpu=1            core the servers and their Redis are pinned to
   --server-cpu-prof=DIR     write each Switchboard node's V8 CPU profile (node --cpu-prof) to DIR
+  --server-node-options="--trace-gc …"  extra node options for every Switchboard node
+  --server-output=DIR       append each Switchboard node's stdout and stderr to DIR/<node>.log
   --switchboard-env=KEY=VALUE,…  extra configuration for the Switchboard nodes (results record it)
   --durable-topics=16       (D) durable topics durable.bench.<i> the events are spread over
   --durable-subscribers=2   (D) WebSocket subscribers, each on every durable topic
@@ -179,6 +185,8 @@ export function parseOptions(
     chat: { users: 1000, channels: 100, rate: 1000, windowSeconds: 20 },
     relay: { accounts: 100, conversations: 1000, rate: 500, windowSeconds: 30 },
     serverCpuProfileDir: undefined,
+    serverNodeOptions: [],
+    serverOutputDir: undefined,
     switchboardEnv: {},
   };
   try {
@@ -246,6 +254,16 @@ export function parseOptions(
         case 'server-cpu-prof':
           if (!value) throw new Error('--server-cpu-prof takes a directory');
           o.serverCpuProfileDir = value;
+          break;
+        case 'server-node-options':
+          o.serverNodeOptions = value.split(/\s+/).filter(Boolean);
+          if (o.serverNodeOptions.some((option) => !option.startsWith('-'))) {
+            throw new Error('--server-node-options takes node options, each starting with -');
+          }
+          break;
+        case 'server-output':
+          if (!value) throw new Error('--server-output takes a directory');
+          o.serverOutputDir = value;
           break;
         case 'switchboard-env':
           o.switchboardEnv = envList(value);

@@ -1,7 +1,7 @@
 // Processes under measurement: spawning pinned to a core, CPU time and RSS read from /proc, and
 // bounded waits for a server to come up.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux build we target). */
@@ -24,6 +24,8 @@ export function spawnPinned(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   cwd?: string,
+  /** Also append the process's stdout and stderr to this file. */
+  outputFile?: string,
 ): Pinned {
   // exec keeps the pid the server's own, so /proc/<pid> reads the server and not a wrapper.
   const child = spawn('taskset', ['-c', String(cpu), command, ...args], {
@@ -37,6 +39,11 @@ export function spawnPinned(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  if (outputFile !== undefined) {
+    const file = createWriteStream(outputFile, { flags: 'a' });
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+  }
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   const pid = child.pid;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

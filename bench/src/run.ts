@@ -26,7 +26,7 @@ function systemsFor(o: BenchOptions): System[] {
       switchboard({
         adminDatabaseUrl: o.database === 'postgres' ? o.adminDatabaseUrl : undefined,
         publish: o.publish === 'auto' ? (hasPublishApi(root) ? 'http' : 'broker') : o.publish,
-        ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+        ...serverDiagnostics(o),
         serverEnv: o.switchboardEnv,
       }),
     socketio: () => socketIo(),
@@ -153,12 +153,21 @@ function compare(results: Result[]): string[] {
   return out;
 }
 
+/** The Switchboard nodes' profiling and diagnostic options from the command line. */
+function serverDiagnostics(o: BenchOptions) {
+  return {
+    ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+    ...(o.serverOutputDir ? { outputDir: o.serverOutputDir } : {}),
+    nodeOptions: o.serverNodeOptions,
+  };
+}
+
 /** Switchboard for the application scenarios: its nodes take events straight from Redis. */
 function switchboardOverBroker(o: BenchOptions, serverEnv: Record<string, string>) {
   return switchboard({
     adminDatabaseUrl: o.adminDatabaseUrl,
     publish: 'broker',
-    ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+    ...serverDiagnostics(o),
     serverEnv,
   });
 }
@@ -270,7 +279,7 @@ async function main(): Promise<void> {
         switchboard({
           adminDatabaseUrl: o.adminDatabaseUrl,
           publish: 'http',
-          ...(o.serverCpuProfileDir ? { cpuProfileDir: o.serverCpuProfileDir } : {}),
+          ...serverDiagnostics(o),
           serverEnv: o.switchboardEnv,
         }),
         ctx,

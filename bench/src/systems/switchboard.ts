@@ -4,7 +4,7 @@
 // Redis broker the server itself uses, encoded as the server encodes.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,10 @@ export interface SwitchboardOptions {
   readonly serverEnv?: Readonly<Record<string, string>>;
   /** Write each node's V8 CPU profile here when it exits (`node --cpu-prof`). */
   readonly cpuProfileDir?: string;
+  /** Extra `node` options for each node. */
+  readonly nodeOptions?: readonly string[];
+  /** Append each node's stdout and stderr to `<dir>/switchboard-<i>.log`. */
+  readonly outputDir?: string;
 }
 
 /** What the durable scenario needs beyond a cluster: the database and the publish API. */
@@ -123,9 +127,10 @@ export function switchboard(options: SwitchboardOptions): SwitchboardSystem {
             `switchboard node ${i}`,
             ctx.serverCpu,
             process.execPath,
-            [...profile, cli, 'serve'],
+            [...profile, ...(options.nodeOptions ?? []), cli, 'serve'],
             env,
             ctx.root,
+            outputFile(options.outputDir, `switchboard-${i}.log`),
           );
           servers.push(server);
           // One at a time: they would only queue on the migration lock anyway.
@@ -270,4 +275,11 @@ function createScratchDatabase(adminUrl: string): { url: string; drop(): void } 
       }
     },
   };
+}
+
+/** A file in `dir` for a process's output, the directory made if need be; none without a dir. */
+function outputFile(dir: string | undefined, name: string): string | undefined {
+  if (dir === undefined) return undefined;
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
 }
