@@ -14,7 +14,7 @@ import type { Logger } from '../observability/index.js';
 import { AppError, handleHttpError } from './errors.js';
 import { registerHealthRoutes } from './health-routes.js';
 import type { Readiness } from './readiness.js';
-import { jsonInputProblem } from './well-formed.js';
+import { jsonInputProblem } from '../security/well-formed.js';
 
 export interface HttpAppOptions {
   logger: Logger;

@@ -3,5 +3,4 @@ export { createHttpApp } from './app.js';
 export type { HttpAppOptions } from './app.js';
 export { AppError, handleHttpError, renderError } from './errors.js';
 export { Readiness } from './readiness.js';
-export { jsonInputProblem, MAX_JSON_DEPTH } from './well-formed.js';
 export type { ReadinessCheck, ReadinessReport } from './readiness.js';

@@ -15,7 +15,7 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { jsonInputProblem } from '../http/well-formed.js';
+import { jsonInputProblem } from '../security/well-formed.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { AuthError, type Authenticator, type Identity } from './auth.js';
 import type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';

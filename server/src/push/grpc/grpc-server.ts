@@ -10,7 +10,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { ErrorCode } from '@switchboard/protocol';
-import { AppError, jsonInputProblem, renderError } from '../../http/index.js';
+import { AppError, renderError } from '../../http/index.js';
+import { jsonInputProblem } from '../../security/well-formed.js';
 import type { Logger } from '../../observability/index.js';
 import type { ApiKeyVerifier } from '../api-key-verifier.js';
 import { broadcastEvent } from '../commands/broadcast-event.js';

@@ -6,7 +6,8 @@
 // whatever goes wrong after the request was authenticated and parsed, the webhook answers 200
 // with a text within KAKAO_WEBHOOK_DEADLINE_MS.
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { AppError, jsonInputProblem } from '../../http/index.js';
+import { AppError } from '../../http/index.js';
+import { jsonInputProblem } from '../../security/well-formed.js';
 import { componentLogger } from '../../observability/index.js';
 import type { RelayContext } from '../context.js';
 import { answerWithinDeadline } from './deadline.js';
