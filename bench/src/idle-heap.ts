@@ -282,8 +282,11 @@ async function run(system: string, flags: Flags) {
         path: join(flags.snapshotDir, `${system}-before.heapsnapshot`),
       });
     }
+    await server.request({ probe: 'sample-allocations' });
     const sockets = await openMany(server, flags.warmup, flags.connections);
     const open = await measure(server);
+    const allocated = await server.request({ probe: 'allocations' });
+    if (allocated.probe !== 'allocated') throw new Error('unexpected probe reply');
     if (flags.snapshotDir) {
       await server.request({
         probe: 'snapshot',
@@ -308,6 +311,14 @@ async function run(system: string, flags: Flags) {
       },
       metrics: {
         perConnection: perConnection(open, before, flags.connections),
+        /** Allocated while the connections opened, garbage included: what a handshake costs. */
+        allocatedBytesPerConnection: Math.round(allocated.reading.totalBytes / flags.connections),
+        allocatedBytesPerConnectionByPlace: Object.fromEntries(
+          Object.entries(allocated.reading.byPlace)
+            .sort(([, a], [, b]) => b - a)
+            .slice(0, 12)
+            .map(([place, bytes]) => [place, Math.round(bytes / flags.connections)]),
+        ),
         /** What stays behind per connection once they all closed (a leak when well above 0). */
         residualHeapBytesPerConnection: Math.round(
           (closed.heapUsed - before.heapUsed) / flags.connections,
@@ -329,6 +340,7 @@ for (const system of flags.systems) {
   const p = result.metrics.perConnection;
   process.stderr.write(
     `${system}: ${flags.connections} idle connections: heap ${p.heapBytes} B, external ${p.externalBytes} B, ` +
-      `RSS ${p.rssBytes} B per connection; after closing them ${result.metrics.residualHeapBytesPerConnection} B left each\n`,
+      `RSS ${p.rssBytes} B per connection; after closing them ${result.metrics.residualHeapBytesPerConnection} B left each; ` +
+      `${result.metrics.allocatedBytesPerConnection} B allocated per handshake\n`,
   );
 }
