@@ -3,7 +3,9 @@
 // and divides the heap growth by N. Unlike RSS (scenario C), the result hardly moves with machine
 // load, so it can decide whether a change to the connection path saved memory. With
 // --snapshot-dir the server also writes a heap snapshot with the connections open, to see what
-// each one retains (Chrome DevTools → Memory → Load; compare with the baseline snapshot).
+// each one retains (Chrome DevTools → Memory → Load; compare with the baseline snapshot). It also
+// reports what the server allocated while the connections opened, garbage included, per
+// handshake and by place: the churn behind scenario C's heap growth.
 //
 //   npm run build && node --import tsx bench/src/idle-heap.ts [--systems=switchboard,ws]
 //        [--connections=2000] [--redis] [--server=server/bin/switchboard.js] [--snapshot-dir=DIR]
