@@ -6,6 +6,7 @@ import { target } from '../test-support/services.js';
 import { chatRouteDocs } from '../chat/index.js';
 import { coreRouteDocs } from '../api-docs.js';
 import { relayRouteDocs } from '../relay/index.js';
+import { makeChatUser } from '../chat/test-support/api.js';
 
 type Security = Record<string, string[]>[];
 
@@ -95,6 +96,36 @@ describe(`API docs (${target})`, () => {
     expect(
       Object.keys(spec.paths).filter((path) => /^\/(admin|portal)(\/\*?)?$/.test(path)),
     ).toEqual([]);
+  });
+
+  it('marks a request body required unless the route reads a missing one as {}', async () => {
+    const docs = { ...coreRouteDocs, ...chatRouteDocs, ...relayRouteDocs };
+    for (const [key, doc] of Object.entries(docs)) {
+      if (doc.bodyOptional) {
+        expect(doc.body, key).toBeDefined();
+        expect(doc.body?.safeParse({}).success, `${key}: {} must parse`).toBe(true);
+      }
+    }
+    const response = await t.server.app.inject({ method: 'GET', url: '/api/docs/openapi.json' });
+    const spec = JSON.parse(response.body) as {
+      paths: Record<string, Record<string, { requestBody?: { required: boolean } }>>;
+    };
+    const required = (path: string, method: string) =>
+      spec.paths[path]?.[method]?.requestBody?.required;
+    expect(required('/v1/pairing/generate', 'post')).toBe(false);
+    expect(required('/admin/api/accounts/{id}', 'patch')).toBe(false);
+    expect(required('/api/v1/messages/{id}/thread/read', 'put')).toBe(false);
+    expect(required('/admin/api/login', 'post')).toBe(true);
+    expect(required('/api/v1/publish', 'post')).toBe(true);
+
+    // Leaving the body out is then accepted: here with a chat account's thread marker.
+    const user = await makeChatUser(t.server, 'body');
+    const missing = await user.call(
+      'PUT',
+      '/api/v1/messages/00000000-0000-7000-8000-000000000000/thread/read',
+    );
+    // Not a complaint about the body: the message does not exist.
+    expect(missing.status).toBe(404);
   });
 
   it('serves Swagger UI from the installed package', async () => {

@@ -32,6 +32,8 @@ export interface RouteDoc {
     | 'none';
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
+  /** The body may be left out: the route then reads it as `{}`, which `body` accepts. */
+  readonly bodyOptional?: boolean;
   /** The success status when it is not 200 (201, 204, 202, 101). */
   readonly status?: number;
 }
@@ -137,7 +139,7 @@ function operationOf(route: CollectedRoute, doc: RouteDoc | undefined): JsonSche
   if (parameters.length > 0) operation.parameters = parameters;
   if (doc?.body) {
     operation.requestBody = {
-      required: true,
+      required: doc.bodyOptional !== true,
       content: { 'application/json': { schema: jsonSchemaOf(doc.body) } },
     };
   }

@@ -252,6 +252,7 @@ export const chatRouteDocs: RouteDocs = {
     'PUT /api/v1/messages/:id/thread/read': {
       summary: 'Mark a thread read up to a seq (its newest reply by default)',
       body: markThreadReadInput,
+      bodyOptional: true,
     },
   }),
   ...group('chat: sessions (seed 003 aliases)', {

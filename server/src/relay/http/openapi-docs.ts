@@ -86,8 +86,9 @@ export const relayRouteDocs: RouteDocs = {
     'POST /v1/pairing/generate': {
       summary: 'Issue a pairing code for the account, to be sent as `/pair <code>` in KakaoTalk',
       description:
-        'Lives 600 s by default, at most 1800 s; an account may hold five live codes (then 429 `too_many_pairing_codes`). The body is optional.',
+        'Lives 600 s by default, at most 1800 s; an account may hold five live codes (then 429 `too_many_pairing_codes`).',
       body: generateCodeInput,
+      bodyOptional: true,
     },
     'GET /v1/pairing/list': {
       summary: 'The account’s paired and blocked conversations',
@@ -132,6 +133,7 @@ export const relayRouteDocs: RouteDocs = {
     'POST /admin/api/accounts': {
       summary: 'Create an account; the answer carries its relay token, shown only this once',
       body: createAccountBody,
+      bodyOptional: true,
       status: 201,
     },
     'GET /admin/api/accounts/:id': { summary: 'One account' },
@@ -140,6 +142,7 @@ export const relayRouteDocs: RouteDocs = {
       description:
         'Disabling ends the account’s open streams on every node, and new calls get 403 `account_disabled`.',
       body: patchAccountBody,
+      bodyOptional: true,
     },
     'DELETE /admin/api/accounts/:id': {
       summary: 'Delete an account',
@@ -194,6 +197,7 @@ export const relayRouteDocs: RouteDocs = {
       summary: 'Change a portal user’s email or password',
       description: 'A new password signs the user out everywhere; a taken email is 409.',
       body: patchUserBody,
+      bodyOptional: true,
     },
     'DELETE /admin/api/users/:id': {
       summary: 'Delete a portal user and their sessions (the account stays)',
@@ -229,8 +233,9 @@ export const relayRouteDocs: RouteDocs = {
     'POST /portal/api/pairing/generate': {
       summary: 'Issue a pairing code for the owner’s account',
       description:
-        'Lives 600 s by default, at most 1800 s; five live codes at most (then 429 `too_many_pairing_codes`); a disabled account is 403. The body is optional.',
+        'Lives 600 s by default, at most 1800 s; five live codes at most (then 429 `too_many_pairing_codes`); a disabled account is 403.',
       body: generatePairingCodeBody,
+      bodyOptional: true,
     },
     'GET /portal/api/connections': {
       summary: 'The account’s paired and blocked conversations',
