@@ -1,6 +1,6 @@
 // Access tokens (short JWTs the realtime core verifies too) and refresh tokens (random secrets
 // kept only as SHA-256 hashes).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Config } from '../../config/index.js';
 
@@ -27,8 +27,28 @@ export async function issueAccessToken(
     .setExpirationTime(iat + ttl);
   if (config.JWT_ISSUER) jwt = jwt.setIssuer(config.JWT_ISSUER);
   if (config.JWT_AUDIENCE) jwt = jwt.setAudience(config.JWT_AUDIENCE);
-  const accessToken = await jwt.sign(new TextEncoder().encode(config.JWT_SECRET));
+  const accessToken = await jwt.sign(await signingKeyOf(config.JWT_SECRET));
   return { accessToken, expiresIn: ttl };
+}
+
+let signingKey: { secret: string; key: Promise<webcrypto.CryptoKey> } | undefined;
+
+/**
+ * The HS256 secret as a key, imported once per secret: given the raw bytes, jose would import
+ * them again for every token it signs.
+ */
+function signingKeyOf(secret: string): Promise<webcrypto.CryptoKey> {
+  if (signingKey?.secret !== secret) {
+    const key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    );
+    signingKey = { secret, key };
+  }
+  return signingKey.key;
 }
 
 const REFRESH_PREFIX = 'sbr_';
