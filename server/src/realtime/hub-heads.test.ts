@@ -1,7 +1,8 @@
 // Start positions of many topics of one history source are read together: a connection that
 // subscribes to many durable topics at once (a chat user's channels at connect) costs one head
 // read, and ends at the same positions, with the same live events after them, as when each
-// topic's head is read alone.
+// topic's head is read alone. A topic whose history the broker keeps starts at its newest seq,
+// read once for any number of connections subscribing at the same moment.
 import { describe, expect, it } from 'vitest';
 import type { HistoryPage } from '../broker/index.js';
 import { createMemoryBroker } from '../broker/index.js';
@@ -130,5 +131,30 @@ describe('hub start positions of many durable topics', () => {
     expect(positions).toEqual({ 'dur.a': 3, 'dur.b': 2, 'dur.c': 2 });
     expect(source.calls.heads).toEqual([['dur.b', 'dur.c']]);
     expect(seen).toEqual(['dur.a#2', 'dur.a#3']);
+  });
+
+  it("starts the broker's topics at their newest seq, one read per topic for concurrent subscribers", async () => {
+    const { hub, broker, sink, seen } = setUp();
+    for (let i = 0; i < 3; i++) await hub.publish('news', { type: 'tick' });
+    let reads = 0;
+    const latestSeq = broker.latestSeq.bind(broker);
+    broker.latestSeq = (topic) => {
+      reads += 1;
+      return latestSeq(topic);
+    };
+    const connections = ['u1', 'u2', 'u3'].map((id) => hub.addConnection(id, '127.0.0.1', sink));
+
+    const positions = await Promise.all(connections.map((c) => hub.subscribe(c, ['news'])));
+
+    expect(positions).toEqual([{ news: 3 }, { news: 3 }, { news: 3 }]);
+    expect(reads).toBe(1);
+    await hub.publish('news', { type: 'tick' });
+    await until(() => seen.length === 3);
+    expect(seen).toEqual(['news#4', 'news#4', 'news#4']);
+
+    // A head that cannot be read starts the topic from live events (position 0).
+    broker.latestSeq = () => Promise.reject(new Error('Redis is away'));
+    const late = hub.addConnection('u4', '127.0.0.1', sink);
+    expect(await hub.subscribe(late, ['other'])).toEqual({ other: 0 });
   });
 });
