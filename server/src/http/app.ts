@@ -1,7 +1,6 @@
 // The Fastify application: request ids, body limits, the JSON error edge and health routes.
 // Modules add their routes as plugins from the composition root.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorBody } from '@switchboard/protocol';
 import Fastify, {
@@ -13,6 +12,7 @@ import Fastify, {
 import type { Logger } from '../observability/index.js';
 import { AppError, handleHttpError } from './errors.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { rawErrorResponse } from './raw-response.js';
 import type { Readiness } from './readiness.js';
 import { jsonInputProblem } from '../security/well-formed.js';
 
@@ -74,13 +74,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     status: 400,
     message: 'The request is not valid HTTP.',
   };
-  const body = JSON.stringify(errorBody('invalid_request', message));
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
+  if (socket.writable) socket.write(rawErrorResponse(status, 'invalid_request', message));
   socket.destroy(error);
 }
 
@@ -135,9 +129,12 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     void parseJson(request, body as string, (error, value) => {
-      const problem = error ? undefined : jsonInputProblem(body as string, value);
-      if (error) done(error, undefined);
-      else if (problem) done(new AppError('invalid_request', problem), undefined);
+      if (error) {
+        done(error, undefined);
+        return;
+      }
+      const problem = jsonInputProblem(body as string, value);
+      if (problem) done(new AppError('invalid_request', problem), undefined);
       else done(null, value);
     });
   });

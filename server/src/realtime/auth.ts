@@ -10,6 +10,7 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import type { Config } from '../config/index.js';
+import { importHs256Key } from '../security/hs256-key.js';
 import type { TopicGrant } from './topics.js';
 
 export interface Identity {
@@ -83,15 +84,9 @@ export async function createAuthenticator(config: AuthConfig): Promise<Authentic
   if (devMode && config.NODE_ENV === 'production') {
     throw new Error('dev-mode authentication is refused in production');
   }
-  // Imported once: given the raw bytes, jose would import them into a key on every verification
-  // (a quarter of its cost, and every handshake and REST call verifies a token).
-  const secret = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(config.JWT_SECRET),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['verify'],
-  );
+  // Imported once (a quarter of jose's cost per verification, and every handshake and REST call
+  // verifies a token).
+  const secret = await importHs256Key(config.JWT_SECRET, 'verify');
   const external: Verify | undefined = config.JWT_JWKS_URL
     ? jwksVerifier(config.JWT_JWKS_URL)
     : config.JWT_PUBLIC_KEY && !devMode

@@ -15,6 +15,7 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { rawErrorResponse } from '../http/raw-response.js';
 import { jsonInputProblem } from '../security/well-formed.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { AuthError, type Authenticator, type Identity } from './auth.js';
@@ -174,14 +175,6 @@ function tokenFromRequest(request: IncomingMessage, url: URL): string | undefine
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
   return url.searchParams.get('token') ?? undefined;
 }
-
-const statusText: Record<number, string> = {
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-};
 
 /** Ops counted under their own label; anything else is `other`, so clients cannot add series. */
 const coreOps = new Set(['auth', 'subscribe', 'unsubscribe', 'resume', 'ping']);
@@ -537,12 +530,8 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
   }
 
   function rejectHandshake(socket: Duplex, status: number, code: ErrorCode, message: string): void {
-    const body = JSON.stringify({ error: { code, message } });
     socket.end(
-      `HTTP/1.1 ${status} ${statusText[status] ?? 'Bad Request'}\r\n` +
-        'Content-Type: application/json\r\nConnection: close\r\n' +
-        (status === 429 ? 'Retry-After: 1\r\n' : '') +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      rawErrorResponse(status, code, message, status === 429 ? { 'Retry-After': '1' } : {}),
     );
   }
 

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, type webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Config } from '../../config/index.js';
+import { importHs256Key } from '../../security/hs256-key.js';
 
 export interface AccessToken {
   readonly accessToken: string;
@@ -33,20 +34,10 @@ export async function issueAccessToken(
 
 let signingKey: { secret: string; key: Promise<webcrypto.CryptoKey> } | undefined;
 
-/**
- * The HS256 secret as a key, imported once per secret: given the raw bytes, jose would import
- * them again for every token it signs.
- */
+/** The HS256 secret as a key, imported once per secret. */
 function signingKeyOf(secret: string): Promise<webcrypto.CryptoKey> {
   if (signingKey?.secret !== secret) {
-    const key = crypto.subtle.importKey(
-      'raw',
-      new TextEncoder().encode(secret),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['sign'],
-    );
-    signingKey = { secret, key };
+    signingKey = { secret, key: importHs256Key(secret, 'sign') };
   }
   return signingKey.key;
 }
