@@ -145,6 +145,7 @@ describe(`chat messages (${target})`, () => {
     });
 
     it('lets only members of a live channel post; the rest see 401, 403 or 404', async () => {
+      const before = await send(ada, general.id, { body: 'before' });
       const archived = await channel();
       await setChannelArchived(db(), archived.id, true);
       const cases: Array<[ChatTestUser | undefined, string, number]> = [
@@ -168,6 +169,9 @@ describe(`chat messages (${target})`, () => {
         expect(response.status, `${user?.username ?? 'anonymous'} → ${channelId}`).toBe(status);
       }
       expect((await send(bob, secret.id, { body: 'members may' })).status).toBe(201);
+      // A refused post takes no seq: the channel's next message follows the last one.
+      const after = await send(ada, general.id, { body: 'after' });
+      expect(after.body.seq).toBe(before.body.seq + 1);
     });
   });
 

@@ -14,7 +14,7 @@ import {
 } from '../../../store/index.js';
 import type { ChatContext } from '../../context.js';
 import { channelEvent, userEvents } from '../../events/channel-events.js';
-import { newId } from '../../ids.js';
+import { isUuid, newId } from '../../ids.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { channelMembers, channels, messages, threadFollows } from '../../schema.js';
 import type { ChannelReadState } from '../../read-state/presenters/read-state.js';
@@ -46,14 +46,18 @@ export async function sendMessage(
   options: SendOptions = {},
 ): Promise<SendResult> {
   const { channelId, body, threadRootId, clientMsgId } = sendMessageInput.parse(input);
-  const { channel } = await requireChannel(ctx, userId, channelId, 'post');
+  // A message posted to the channel checks the sender's right to post in its own statement;
+  // everything else asks first.
+  const posting = !threadRootId && !options.inTransaction;
+  if (!posting || !isUuid(channelId)) await requireChannel(ctx, userId, channelId, 'post');
   // A resent clientMsgId is not looked up first: the unique index refuses the copy (below).
-  const root = threadRootId ? await threadRootOf(ctx, channel.id, threadRootId) : undefined;
+  const root = threadRootId ? await threadRootOf(ctx, channelId, threadRootId) : undefined;
   const parsed = parseMentions(body);
-  const mentionUserIds = await channelMemberIds(ctx, channel.id, parsed.usernames);
+  // Ids of channel members only: stored only if the post, which checks access, is written.
+  const mentionUserIds = await channelMemberIds(ctx, channelId, parsed.usernames);
   const draft = {
     id: newId(),
-    channelId: channel.id,
+    channelId,
     authorId: userId,
     threadRootId: root?.id ?? null,
     body,
@@ -63,17 +67,17 @@ export async function sendMessage(
     clientMsgId: clientMsgId ?? null,
   };
   try {
-    if (!root && !options.inTransaction) {
-      const row = await retryingConflicts(() => postToChannel(ctx, draft, new Date(ctx.now())));
+    if (posting) {
+      const row = await postAsMember(ctx, draft);
       return { message: presentMessage(row), created: true };
     }
-    const row = await channelTransaction(ctx, channel.id, async (tx, outbox, lastSeq) => {
+    const row = await channelTransaction(ctx, channelId, async (tx, outbox, lastSeq) => {
       const seq = lastSeq + 1;
       const now = new Date(ctx.now());
       const row = newMessageRow(draft, seq, now);
       const message = presentMessage(row);
-      const record = await channelEvent(outbox, channel.id, 'message.created', {
-        conversation_id: channel.id,
+      const record = await channelEvent(outbox, channelId, 'message.created', {
+        conversation_id: channelId,
         message,
       });
       if (record.seq !== seq) throw new SeqRaceError();
@@ -81,7 +85,7 @@ export async function sendMessage(
       await countMentions(tx, row);
       if (root) {
         await updateThread(tx, row, root);
-        await channelEvent(outbox, channel.id, 'thread.updated', await threadSummary(tx, root.id));
+        await channelEvent(outbox, channelId, 'thread.updated', await threadSummary(tx, root.id));
       } else {
         await tx
           .update(channels)
@@ -89,11 +93,11 @@ export async function sendMessage(
             lastMessageSeq: sql`greatest(${channels.lastMessageSeq}, ${seq})`,
             lastMessageAt: now,
           })
-          .where(eq(channels.id, channel.id));
+          .where(eq(channels.id, channelId));
         // Posting in a channel means having seen it: the marker moves to the new message, and
         // the mentions left are those in threads not read yet (looked up only when there are any).
         const mine = and(
-          eq(channelMembers.channelId, channel.id),
+          eq(channelMembers.channelId, channelId),
           eq(channelMembers.userId, userId),
         );
         const [before] = await tx
@@ -105,13 +109,13 @@ export async function sendMessage(
           .set({
             lastReadSeq: sql`greatest(${channelMembers.lastReadSeq}, ${seq})`,
             mentionCount: sql`case when ${channelMembers.mentionCount} = 0 then 0
-              else ${unreadThreadMentions(channel.id, userId)} end`,
+              else ${unreadThreadMentions(channelId, userId)} end`,
           })
           .where(mine)
           .returning({ mentionCount: channelMembers.mentionCount });
         if (after && after.mentionCount !== before?.mentionCount) {
           const state: ChannelReadState = {
-            channelId: channel.id,
+            channelId,
             lastReadSeq: seq,
             mentionCount: after.mentionCount,
           };
@@ -125,7 +129,7 @@ export async function sendMessage(
   } catch (err) {
     if (clientMsgId && uniqueViolation(err) === 'messages_client_msg_key') {
       // The same message sent twice at once: the other request wrote it.
-      const existing = await findByClientMsgId(ctx, channel.id, userId, clientMsgId);
+      const existing = await findByClientMsgId(ctx, channelId, userId, clientMsgId);
       if (existing) {
         return { message: await viewMessage(ctx.db, existing, userId), created: false };
       }
@@ -165,6 +169,23 @@ function newMessageRow(draft: MessageDraft, seq: number, createdAt: Date): Messa
 }
 
 /**
+ * Posts when the sender may (a member, the channel neither archived nor deleted). When the post
+ * statement finds no such channel, the access check says why (404, or 403 with the reason); if
+ * it finds the sender may post after all (joined in between), the post is tried again.
+ */
+async function postAsMember(ctx: ChatContext, draft: MessageDraft): Promise<MessageRow> {
+  for (let attempt = 1; ; attempt++) {
+    const row = await retryingConflicts(() => postToChannel(ctx, draft, new Date(ctx.now())));
+    if (row) return row;
+    await requireChannel(ctx, draft.authorId, draft.channelId, 'post');
+    if (attempt === POST_ATTEMPTS)
+      throw new AppError('conflict', 'The channel is changing; retry.');
+  }
+}
+
+const POST_ATTEMPTS = 3;
+
+/**
  * A root message in one statement, with the locks of `channelTransaction` in its order (the
  * channel row, then the topic's seq row, then member rows): the `message.created` event gets
  * the next seq and carries it, the message row is written, the channel head and the sender's
@@ -175,7 +196,7 @@ async function postToChannel(
   ctx: ChatContext,
   draft: MessageDraft,
   now: Date,
-): Promise<MessageRow> {
+): Promise<MessageRow | undefined> {
   const row = newMessageRow(draft, 0, now);
   const { channelId, authorId } = draft;
   // The event exactly as `channelEvent` writes it; its message's seq is filled in by the database.
@@ -202,7 +223,11 @@ async function postToChannel(
     `chat_post${variant}`,
     sql`
     with locked as (
-      select id from chat.channels where id = ${channelId} for update
+      select c.id from chat.channels c
+      where c.id = ${channelId} and c.deleted_at is null and c.archived_at is null
+        and exists (select from chat.channel_members m
+          where m.channel_id = c.id and m.user_id = ${authorId}::uuid)
+      for update of c
     ), ${ctx.pipeline.appendingCtes(
       { type: 'message.created', topic: channelTopic(channelId) },
       (seq) => sql`jsonb_set(${payload}::jsonb, '{message,seq}', to_jsonb(${seq}))`,
@@ -239,8 +264,8 @@ async function postToChannel(
   const appended = rowsOf<{ mentions_before: number | null; mentions_after: number | null }>(
     result,
   )[0];
-  // The channel was deleted between the access check and the lock.
-  if (!appended) throw new AppError('not_found', 'No such channel.');
+  // No channel the author may post in.
+  if (!appended) return undefined;
   const record = ctx.pipeline.recordOf(appended);
   void ctx.pipeline.afterCommit([record]);
   if (appended.mentions_after !== null && appended.mentions_after !== appended.mentions_before) {
