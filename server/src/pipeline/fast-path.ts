@@ -24,8 +24,8 @@ export interface FastPathOptions {
   /** Wakes this process's workers. */
   wakeLocal: () => void;
   /**
-   * Longest a processed mark waits for company before it is written (20 ms: at a steady
-   * 1,000 events/s that is one statement per 20 events, far inside the workers' grace period).
+   * Longest a processed mark waits for company before it is written; well inside the workers'
+   * grace period, or they would publish the event again (20 ms when not given).
    */
   flushDelayMs?: number;
   /** Most ids marked in one statement. */

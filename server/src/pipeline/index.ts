@@ -120,6 +120,7 @@ export class Pipeline {
       consumerTimeoutMs: config.OUTBOX_CONSUMER_TIMEOUT_MS,
       logger: this.log.child({ part: 'fast-path' }),
       wakeLocal: () => this.wake.poke(),
+      flushDelayMs: markDelayWithin(this.workerDelayMs),
       ...(this.outboxMetrics ? { metrics: this.outboxMetrics } : {}),
     });
     if (options.runWorkers) {
@@ -318,4 +319,13 @@ export class Pipeline {
     await this.fastPath.close();
     await this.wake.close();
   }
+}
+
+/**
+ * How long a processed mark waits for company: an eighth of the workers' grace, at most 250 ms.
+ * At the default 2 s grace that is at most four statements a second per node; waiting 20 ms, a
+ * busy node wrote up to fifty, one in five of the statements of 400 chat messages/s on two nodes.
+ */
+export function markDelayWithin(graceMs: number): number {
+  return Math.min(250, Math.max(5, Math.floor(graceMs / 8)));
 }

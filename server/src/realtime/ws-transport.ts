@@ -309,9 +309,10 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       reply(socket, { ...base, op: 'pong' });
       return;
     }
-    const core = coreClientFrame.safeParse(parsed);
+    // Module ops (most frames) are parsed by their handler; a failed union parse is not free.
+    const core = coreOps.has(op) ? coreClientFrame.safeParse(parsed) : undefined;
     if (op === 'auth') {
-      if (!core.success || core.data.op !== 'auth') {
+      if (!core?.success || core.data.op !== 'auth') {
         replyError(socket, 'invalid_frame', 'auth needs a `token`', id);
         return;
       }
@@ -369,7 +370,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       replyError(socket, 'auth_required', undefined, id);
       return;
     }
-    if (core.success) {
+    if (core?.success) {
       const f = core.data;
       switch (f.op) {
         case 'subscribe': {
@@ -421,12 +422,7 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       return;
     }
     if (op === 'subscribe' || op === 'unsubscribe' || op === 'resume') {
-      replyError(
-        socket,
-        'invalid_frame',
-        core.success ? undefined : core.error.issues[0]?.message,
-        id,
-      );
+      replyError(socket, 'invalid_frame', core?.error?.issues[0]?.message, id);
       return;
     }
     replyError(socket, 'unknown_op', `unknown op: ${op.slice(0, 64)}`, id);
