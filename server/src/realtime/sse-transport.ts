@@ -13,6 +13,7 @@ import {
 } from '@switchboard/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../http/index.js';
+import { openEventStream } from '../http/event-stream.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { AuthError, type Authenticator } from './auth.js';
 import type { Connection, ConnectionSink } from './connection.js';
@@ -109,22 +110,13 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
     const refusal = options.admitUser?.(identity.userId);
     if (refusal) throw refuse(refusal);
 
-    const raw = reply.raw;
-    reply.hijack();
-    // The client left while its token and topics were checked: the close event that would
-    // remove a connection has fired already, so none is added.
-    if (request.raw.socket.destroyed) {
-      raw.destroy();
-      return;
-    }
-    raw.writeHead(200, {
+    const raw = openEventStream(request, reply, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
       'x-request-id': request.id,
     });
-    raw.socket?.setNoDelay(true);
+    // The client left while its token and topics were checked: no connection is added.
+    if (!raw) return;
     raw.write(`retry: ${SSE_RETRY_MS}\n\n`);
 
     // Assigned right after the sink exists; the sink reads it only once events flow.

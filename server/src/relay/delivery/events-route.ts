@@ -7,6 +7,7 @@
 // comes after H and goes live, so nothing falls between the two. With a Last-Event-ID the hub
 // replays after it. Then `connected`, then live events.
 import type { FastifyInstance } from 'fastify';
+import { openEventStream } from '../../http/event-stream.js';
 import type { RelayContext } from '../context.js';
 import { PAIRING_COMPLETE_EVENT, PAIRING_EXPIRED_EVENT } from '../events.js';
 import { authenticateAgent } from '../openclaw/agent-auth.js';
@@ -72,22 +73,13 @@ export function registerEventsRoute(
       from = parseStreamId(lastEventId, true) ?? 0;
     }
 
-    const raw = reply.raw;
-    reply.hijack();
-    // The agent left while it was authenticated and its backlog read: the close event a stream
-    // listens for has fired already, so no stream is opened.
-    if (request.raw.socket.destroyed) {
-      raw.destroy();
-      return;
-    }
-    raw.writeHead(200, {
+    const raw = openEventStream(request, reply, {
       ...(reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
     });
-    raw.socket?.setNoDelay(true);
+    // The agent left while it was authenticated and its backlog read: no stream is opened.
+    if (!raw) return;
 
     const accountId = isAccount ? principal.accountId : undefined;
     const stream = new AgentStream({
