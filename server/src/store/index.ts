@@ -3,8 +3,10 @@ export { openStore, withConnection } from './database.js';
 export {
   executeNamed,
   preparedStatementsEnabled,
+  statementTemplate,
   usePreparedStatements,
 } from './named-statements.js';
+export type { Placeholders } from './named-statements.js';
 export type { Database, Executor, Store, StoreOptions, Transaction } from './database.js';
 export {
   arrayLiteral,

@@ -3,7 +3,7 @@
 // post and half of a webhook's). PgBouncer in transaction mode cannot keep them before 1.21 (or
 // without max_prepared_statements), so DATABASE_PREPARED_STATEMENTS turns them off; one process
 // talks to one database, so the switch is the process's.
-import type { SQL } from 'drizzle-orm';
+import { sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Executor } from './database.js';
 
 let enabled = true;
@@ -25,7 +25,7 @@ interface PreparingExecutor {
       fields: undefined,
       name: string | undefined,
       isResponseInArrayMode: boolean,
-    ): { execute(): Promise<unknown> };
+    ): { execute(values?: Record<string, unknown>): Promise<unknown> };
   };
 }
 
@@ -38,4 +38,38 @@ export function executeNamed(executor: Executor, name: string, query: SQL): Prom
   if (!enabled) return executor.execute(query);
   const { dialect, session } = executor as unknown as PreparingExecutor;
   return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
+}
+
+type CompiledQuery = { sql: string; params: unknown[] };
+
+/** A placeholder for each value a statement template takes per call. */
+export type Placeholders<V> = { readonly [K in keyof V]: Placeholder<K & string> };
+
+const placeholders = new Proxy(
+  {},
+  { get: (_target, key) => (typeof key === 'string' ? sql.placeholder(key) : undefined) },
+);
+
+/**
+ * A hot statement built and compiled once per owner, with a placeholder for every value that
+ * changes from call to call; each call only fills them in. `build` may read fixed settings
+ * from the owner (the module context whose life the statement shares) as values it binds, never
+ * as text: one name, one SQL text. Runs as the prepared statement `name` like `executeNamed`.
+ */
+export function statementTemplate<O extends object, V extends Record<string, unknown>>(
+  name: string,
+  build: (owner: O, values: Placeholders<V>) => SQL,
+): (owner: O, executor: Executor, values: V) => Promise<unknown> {
+  const compiled = new WeakMap<O, CompiledQuery>();
+  return (owner, executor, values) => {
+    const { dialect, session } = executor as unknown as PreparingExecutor;
+    let query = compiled.get(owner);
+    if (!query) {
+      query = dialect.sqlToQuery(build(owner, placeholders as Placeholders<V>));
+      compiled.set(owner, query);
+    }
+    return session
+      .prepareQuery(query, undefined, enabled ? name : undefined, false)
+      .execute(values);
+  };
 }

@@ -1,6 +1,6 @@
 // The conversation a webhook call belongs to: its mapping row, created on first contact and
 // refreshed on every call (last seen, and the newest callback URL Kakao gave it).
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { executeNamed, rowsOf, type Executor } from '../../store/index.js';
 import type { ConversationRef } from '../pairing/index.js';
 import type { conversationMappings } from '../schema.js';
@@ -29,30 +29,56 @@ export function isConnected(conversation: Conversation): conversation is Convers
   );
 }
 
-/**
- * The CTEs `touched` and `conversation`: the mapping upserted (first contact creates it
- * `unpaired`) and, in `conversation`, its `state`, `account_id`, `paired_at` and whether its
- * account is disabled (`account_disabled`).
- */
-export function touchedConversationCtes(
+/** What refreshing a conversation writes (see `touchedConversationCtes`). */
+export interface TouchValues {
+  readonly conversationKey: string;
+  readonly kakaoChannelId: string;
+  readonly plusfriendUserKey: string;
+  readonly callbackUrl: string | null;
+  /** ISO 8601, or null without a callback. */
+  readonly callbackExpiresAt: string | null;
+  /** Without a callback the previous one is kept: it is still the newest usable one, if any. */
+  readonly keepCallback: boolean;
+  /** The time of the call, ISO 8601. */
+  readonly at: string;
+}
+
+export function touchValues(
   ref: ConversationRef,
   callback: KakaoCallback | undefined,
   now: Date,
-): SQL {
-  const at = now.toISOString();
-  // Without a callback the previous one is kept: it is still the newest usable one, if any.
-  const url = callback?.url ?? null;
-  const expiresAt = callback?.expiresAt.toISOString() ?? null;
-  const keep = callback === undefined;
+): TouchValues {
+  return {
+    conversationKey: ref.conversationKey,
+    kakaoChannelId: ref.kakaoChannelId,
+    plusfriendUserKey: ref.plusfriendUserKey,
+    callbackUrl: callback?.url ?? null,
+    callbackExpiresAt: callback?.expiresAt.toISOString() ?? null,
+    keepCallback: callback === undefined,
+    at: now.toISOString(),
+  };
+}
+
+/**
+ * The CTEs `touched` and `conversation`: the mapping upserted (first contact creates it
+ * `unpaired`) and, in `conversation`, its `state`, `account_id`, `paired_at` and whether its
+ * account is disabled (`account_disabled`). Takes the values or a statement template's
+ * placeholders for them.
+ */
+export function touchedConversationCtes(v: {
+  readonly [K in keyof TouchValues]: TouchValues[K] | Placeholder;
+}): SQL {
   return sql`touched as (
       insert into relay.conversation_mappings as m (conversation_key, kakao_channel_id,
         plusfriend_user_key, last_callback_url, last_callback_expires_at, first_seen_at, last_seen_at)
-      values (${ref.conversationKey}, ${ref.kakaoChannelId}, ${ref.plusfriendUserKey}, ${url},
-        ${expiresAt}::timestamptz, ${at}::timestamptz, ${at}::timestamptz)
+      values (${v.conversationKey}::text, ${v.kakaoChannelId}::text, ${v.plusfriendUserKey}::text,
+        ${v.callbackUrl}::text, ${v.callbackExpiresAt}::timestamptz, ${v.at}::timestamptz,
+        ${v.at}::timestamptz)
       on conflict (conversation_key) do update set
-        last_callback_url = case when ${keep}::boolean then m.last_callback_url else excluded.last_callback_url end,
-        last_callback_expires_at = case when ${keep}::boolean then m.last_callback_expires_at
-          else excluded.last_callback_expires_at end,
+        last_callback_url = case when ${v.keepCallback}::boolean then m.last_callback_url
+          else excluded.last_callback_url end,
+        last_callback_expires_at = case when ${v.keepCallback}::boolean
+          then m.last_callback_expires_at else excluded.last_callback_expires_at end,
         last_seen_at = excluded.last_seen_at
       returning state, account_id, paired_at
     ), conversation as (
@@ -94,7 +120,7 @@ export async function touchConversation(
   const result = await executeNamed(
     db,
     'relay_touch',
-    sql`with ${touchedConversationCtes(ref, callback, now)}
+    sql`with ${touchedConversationCtes(touchValues(ref, callback, now))}
     select ${CONVERSATION_COLUMNS} from conversation c`,
   );
   return conversationOf(ref, rowsOf<ConversationRow>(result)[0]!);

@@ -6,16 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { OutboxRecord } from '../../pipeline/index.js';
-import { executeNamed, rowsOf, type Executor } from '../../store/index.js';
+import { rowsOf, statementTemplate, type Executor } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
 import { MESSAGE_EVENT, type MessageEventPayload, type NormalizedMessage } from '../events.js';
 import {
   CONVERSATION_COLUMNS,
   conversationOf,
   touchedConversationCtes,
+  touchValues,
   type Conversation,
   type ConversationRow,
   type KakaoCallback,
+  type TouchValues,
 } from '../kakao/conversation.js';
 import type { ConversationRef } from '../pairing/index.js';
 import { ACCOUNT_TOPIC_PREFIX } from '../topics.js';
@@ -44,6 +46,39 @@ export class EnqueueAbandonedError extends Error {
   }
 }
 
+interface QueueValues extends TouchValues, Record<string, unknown> {
+  readonly id: string;
+  /** JSON texts: the event's payload, Kakao's SkillPayload, the normalized message. */
+  readonly payload: string;
+  readonly kakaoPayload: string;
+  readonly normalized: string;
+}
+
+const queueStatement = statementTemplate<RelayContext['pipeline'], QueueValues>(
+  'relay_queue',
+  (pipeline, v) => sql`
+    with ${touchedConversationCtes(v)}, connected as (
+      -- isConnected, in SQL
+      select account_id from conversation
+      where state = 'paired' and account_id is not null and not account_disabled
+    ), ${pipeline.appendingCtes(
+      {
+        type: MESSAGE_EVENT,
+        topic: { prefix: ACCOUNT_TOPIC_PREFIX, rest: sql`connected.account_id::text` },
+      },
+      () => sql`${v.payload}::jsonb`,
+      'connected',
+    )}, inserted as (
+      insert into relay.inbound_messages (id, account_id, conversation_key, kakao_payload,
+        normalized_message, callback_url, callback_expires_at, status, event_seq, created_at)
+      select ${v.id}::uuid, k.account_id, ${v.conversationKey}::text, ${v.kakaoPayload}::jsonb,
+        ${v.normalized}::jsonb, ${v.callbackUrl}::text, ${v.callbackExpiresAt}::timestamptz,
+        'queued', s.last_seq, ${v.at}::timestamptz
+      from appended_seq s cross join connected k
+    )
+    select ${CONVERSATION_COLUMNS}, a.* from conversation c left join appended a on true`,
+);
+
 /**
  * Refreshes the conversation (as `touchConversation` does) and, when it is connected, appends the
  * message's event and writes its row, all in one statement. `queued` is there when the message
@@ -66,32 +101,13 @@ export async function queueIfConnected(
     normalized: message.normalized,
     createdAt: createdAt.toISOString(),
   };
-  const result = await executeNamed(
-    db,
-    'relay_queue',
-    sql`
-    with ${touchedConversationCtes(ref, callback, createdAt)}, connected as (
-      -- isConnected, in SQL
-      select account_id from conversation
-      where state = 'paired' and account_id is not null and not account_disabled
-    ), ${ctx.pipeline.appendingCtes(
-      {
-        type: MESSAGE_EVENT,
-        topic: { prefix: ACCOUNT_TOPIC_PREFIX, rest: sql`connected.account_id::text` },
-      },
-      () => sql`${JSON.stringify(payload)}::jsonb`,
-      'connected',
-    )}, inserted as (
-      insert into relay.inbound_messages (id, account_id, conversation_key, kakao_payload,
-        normalized_message, callback_url, callback_expires_at, status, event_seq, created_at)
-      select ${id}, k.account_id, ${ref.conversationKey},
-        ${JSON.stringify(message.kakaoPayload)}::jsonb, ${JSON.stringify(message.normalized)}::jsonb,
-        ${callback.url}, ${callback.expiresAt.toISOString()}::timestamptz,
-        'queued', s.last_seq, ${createdAt.toISOString()}::timestamptz
-      from appended_seq s cross join connected k
-    )
-    select ${CONVERSATION_COLUMNS}, a.* from conversation c left join appended a on true`,
-  );
+  const result = await queueStatement(ctx.pipeline, db, {
+    ...touchValues(ref, callback, createdAt),
+    id,
+    payload: JSON.stringify(payload),
+    kakaoPayload: JSON.stringify(message.kakaoPayload),
+    normalized: JSON.stringify(message.normalized),
+  });
   const row = rowsOf<ConversationRow & { id: string | null }>(result)[0]!;
   const conversation = conversationOf(ref, row);
   if (row.id === null) return { conversation };

@@ -7,8 +7,8 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { AppError } from '../../../http/index.js';
 import {
   arrayLiteral,
-  executeNamed,
   rowsOf,
+  statementTemplate,
   uniqueViolation,
   type Transaction,
 } from '../../../store/index.js';
@@ -18,7 +18,7 @@ import { isUuid, newId } from '../../ids.js';
 import { requireChannel } from '../../policies/channel-access.js';
 import { channelMembers, channels, messages, threadFollows } from '../../schema.js';
 import type { ChannelReadState } from '../../read-state/presenters/read-state.js';
-import { channelTopic, userChatTopic } from '../../topics.js';
+import { CHANNEL_TOPIC_PREFIX, userChatTopic } from '../../topics.js';
 import { channelTransaction, retryingConflicts, SeqRaceError } from '../channel-transaction.js';
 import { parseMentions } from '../mentions.js';
 import { presentMessage, type MessageRow, type MessageView } from '../presenters/message.js';
@@ -185,12 +185,95 @@ async function postAsMember(ctx: ChatContext, draft: MessageDraft): Promise<Mess
 
 const POST_ATTEMPTS = 3;
 
+interface PostValues extends Record<string, unknown> {
+  readonly channelId: string;
+  readonly authorId: string;
+  readonly payload: string;
+  readonly id: string;
+  readonly body: string;
+  /** Array literals (`arrayLiteral`): everyone the message names, and those of them not the author. */
+  readonly mentionUserIds: string;
+  readonly mentionedOthers: string;
+  readonly mentionsChannel: boolean;
+  readonly mentionsHere: boolean;
+  readonly clientMsgId: string | null;
+  /** The message's time, ISO 8601. */
+  readonly at: string;
+}
+
+/** The post statement for the members it notifies: nobody, everyone, or those it names. */
+function postStatement(notifies: 'nobody' | 'everyone' | 'named') {
+  const name = {
+    nobody: 'chat_post',
+    everyone: 'chat_post_mention_all',
+    named: 'chat_post_mention_some',
+  };
+  return statementTemplate<ChatContext['pipeline'], PostValues>(
+    name[notifies],
+    (pipeline, v) => sql`
+    with locked as (
+      select c.id from chat.channels c
+      where c.id = ${v.channelId} and c.deleted_at is null and c.archived_at is null
+        and exists (select from chat.channel_members m
+          where m.channel_id = c.id and m.user_id = ${v.authorId}::uuid)
+      for update of c
+    ), ${pipeline.appendingCtes(
+      {
+        type: 'message.created',
+        topic: { prefix: CHANNEL_TOPIC_PREFIX, rest: sql`${v.channelId}::text` },
+      },
+      (seq) => sql`jsonb_set(${v.payload}::jsonb, '{message,seq}', to_jsonb(${seq}))`,
+      'locked',
+    )}, inserted as (
+      insert into chat.messages (id, channel_id, seq, author_id, body, mention_user_ids,
+        mentions_channel, mentions_here, client_msg_id, created_at)
+      select ${v.id}::uuid, ${v.channelId}::uuid, s.last_seq, ${v.authorId}::uuid, ${v.body},
+        ${v.mentionUserIds}::uuid[], ${v.mentionsChannel}::boolean, ${v.mentionsHere}::boolean,
+        ${v.clientMsgId}::text, ${v.at}::timestamptz
+      from appended_seq s
+    ), head as (
+      update chat.channels c
+      set last_message_seq = greatest(c.last_message_seq, s.last_seq), last_message_at = ${v.at}::timestamptz
+      from appended_seq s
+      where c.id = ${v.channelId}
+    ), seen_before as (
+      select mention_count from chat.channel_members
+      where channel_id = ${v.channelId} and user_id = ${v.authorId}::uuid
+    ), seen as (
+      -- Posting means having seen the channel: as in the thread-reply transaction.
+      update chat.channel_members cm
+      set last_read_seq = greatest(cm.last_read_seq, s.last_seq),
+        mention_count = case when cm.mention_count = 0 then 0
+          else ${unreadThreadMentions(v.channelId, v.authorId)} end
+      from appended_seq s
+      where cm.channel_id = ${v.channelId} and cm.user_id = ${v.authorId}::uuid
+      returning cm.mention_count
+    )${
+      notifies === 'nobody'
+        ? sql``
+        : sql`, mentioned as (
+          update chat.channel_members cm set mention_count = cm.mention_count + 1
+          from appended_seq s
+          where cm.channel_id = ${v.channelId} and cm.user_id <> ${v.authorId}::uuid
+            ${notifies === 'everyone' ? sql`` : sql`and cm.user_id = any(${v.mentionedOthers}::uuid[])`}
+        )`
+    }
+    select a.*, (select mention_count from seen_before) as mentions_before,
+      (select mention_count from seen) as mentions_after
+    from appended a`,
+  );
+}
+
+const postPlain = postStatement('nobody');
+const postMentioningAll = postStatement('everyone');
+const postMentioningSome = postStatement('named');
+
 /**
  * A root message in one statement, with the locks of `channelTransaction` in its order (the
  * channel row, then the topic's seq row, then member rows): the `message.created` event gets
  * the next seq and carries it, the message row is written, the channel head and the sender's
  * read marker move, and the people it mentions are counted. The hot path of chat: one round
- * trip and one commit.
+ * trip and one commit, and no SQL built per message.
  */
 async function postToChannel(
   ctx: ChatContext,
@@ -199,68 +282,27 @@ async function postToChannel(
 ): Promise<MessageRow | undefined> {
   const row = newMessageRow(draft, 0, now);
   const { channelId, authorId } = draft;
-  // The event exactly as `channelEvent` writes it; its message's seq is filled in by the database.
-  const payload = JSON.stringify({
-    channelId,
-    conversation_id: channelId,
-    message: presentMessage(row),
-  });
   const everyone = draft.mentionsChannel || draft.mentionsHere;
   const mentioned = draft.mentionUserIds.filter((id) => id !== authorId);
-  const countMentions =
-    everyone || mentioned.length > 0
-      ? sql`, mentioned as (
-          update chat.channel_members cm set mention_count = cm.mention_count + 1
-          from appended_seq s
-          where cm.channel_id = ${channelId} and cm.user_id <> ${authorId}::uuid
-            ${everyone ? sql`` : sql`and cm.user_id = any(${arrayLiteral(mentioned)}::uuid[])`}
-        )`
-      : sql``;
-  const at = now.toISOString();
-  const variant = everyone ? '_mention_all' : mentioned.length > 0 ? '_mention_some' : '';
-  const result = await executeNamed(
-    ctx.db,
-    `chat_post${variant}`,
-    sql`
-    with locked as (
-      select c.id from chat.channels c
-      where c.id = ${channelId} and c.deleted_at is null and c.archived_at is null
-        and exists (select from chat.channel_members m
-          where m.channel_id = c.id and m.user_id = ${authorId}::uuid)
-      for update of c
-    ), ${ctx.pipeline.appendingCtes(
-      { type: 'message.created', topic: channelTopic(channelId) },
-      (seq) => sql`jsonb_set(${payload}::jsonb, '{message,seq}', to_jsonb(${seq}))`,
-      'locked',
-    )}, inserted as (
-      insert into chat.messages (id, channel_id, seq, author_id, body, mention_user_ids,
-        mentions_channel, mentions_here, client_msg_id, created_at)
-      select ${draft.id}, ${channelId}, s.last_seq, ${authorId}, ${draft.body},
-        ${arrayLiteral(draft.mentionUserIds)}::uuid[], ${draft.mentionsChannel}, ${draft.mentionsHere},
-        ${draft.clientMsgId}, ${at}::timestamptz
-      from appended_seq s
-    ), head as (
-      update chat.channels c
-      set last_message_seq = greatest(c.last_message_seq, s.last_seq), last_message_at = ${at}::timestamptz
-      from appended_seq s
-      where c.id = ${channelId}
-    ), seen_before as (
-      select mention_count from chat.channel_members
-      where channel_id = ${channelId} and user_id = ${authorId}::uuid
-    ), seen as (
-      -- Posting means having seen the channel: as in the thread-reply transaction.
-      update chat.channel_members cm
-      set last_read_seq = greatest(cm.last_read_seq, s.last_seq),
-        mention_count = case when cm.mention_count = 0 then 0
-          else ${unreadThreadMentions(channelId, authorId)} end
-      from appended_seq s
-      where cm.channel_id = ${channelId} and cm.user_id = ${authorId}::uuid
-      returning cm.mention_count
-    )${countMentions}
-    select a.*, (select mention_count from seen_before) as mentions_before,
-      (select mention_count from seen) as mentions_after
-    from appended a`,
-  );
+  const post = everyone ? postMentioningAll : mentioned.length > 0 ? postMentioningSome : postPlain;
+  const result = await post(ctx.pipeline, ctx.db, {
+    channelId,
+    authorId,
+    // The event exactly as `channelEvent` writes it; its message's seq is set by the database.
+    payload: JSON.stringify({
+      channelId,
+      conversation_id: channelId,
+      message: presentMessage(row),
+    }),
+    id: draft.id,
+    body: draft.body,
+    mentionUserIds: arrayLiteral(draft.mentionUserIds),
+    mentionedOthers: arrayLiteral(mentioned),
+    mentionsChannel: draft.mentionsChannel,
+    mentionsHere: draft.mentionsHere,
+    clientMsgId: draft.clientMsgId,
+    at: now.toISOString(),
+  });
   const appended = rowsOf<{ mentions_before: number | null; mentions_after: number | null }>(
     result,
   )[0];

@@ -1,6 +1,6 @@
 // The counts read state is made of, computed from the messages themselves so they can never
 // drift: a mention counts while its message is after the member's marker, and not otherwise.
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { rowsOf, type Executor } from '../../../store/index.js';
 import { channelTopic } from '../../topics.js';
 import { UNREAD_COUNT_CAP } from '../presenters/read-state.js';
@@ -46,7 +46,7 @@ export async function newestReplySeq(db: Executor, rootId: string): Promise<numb
  * Replies in the channel's threads that name `user` after their marker in that thread (the
  * thread part of `channelMentions`), as an integer expression; `user` is a uuid expression.
  */
-function threadPartOf(channelId: string, user: SQL): SQL {
+function threadPartOf(channelId: string | Placeholder, user: SQL): SQL {
   return sql`(select count(*)::int from chat.thread_follows f
       join chat.messages root on root.id = f.root_id and root.channel_id = ${channelId}
       join chat.messages m on m.thread_root_id = f.root_id and m.seq > f.last_read_seq
@@ -55,7 +55,10 @@ function threadPartOf(channelId: string, user: SQL): SQL {
 }
 
 /** `threadPartOf` for one user: what posting leaves of their channel's mention count. */
-export function unreadThreadMentions(channelId: string, userId: string): SQL {
+export function unreadThreadMentions(
+  channelId: string | Placeholder,
+  userId: string | Placeholder,
+): SQL {
   return threadPartOf(channelId, sql`${userId}::uuid`);
 }
 
