@@ -5,9 +5,20 @@ import { encodeEvent, type HistorySource } from '../realtime/index.js';
 import type { Executor } from '../store/index.js';
 import { readTopic, readTopicHeads } from './outbox-queries.js';
 
-/** The wire form of an outbox event: its payload with `type` first, as every consumer sees it. */
-export function encodeOutboxEvent(type: string, payload: Record<string, unknown>): string {
-  return encodeEvent({ ...payload, type });
+/**
+ * The wire form of an outbox event: its payload with `type` first, as every consumer sees it.
+ * Given the payload's JSON text, `type` is put in front of it instead of encoding it again.
+ */
+export function encodeOutboxEvent(
+  type: string,
+  payload: Record<string, unknown>,
+  payloadJson?: string,
+): string {
+  if (payloadJson === undefined || Object.hasOwn(payload, 'type')) {
+    return encodeEvent({ ...payload, type });
+  }
+  const typePart = `{"type":${JSON.stringify(type)}`;
+  return payloadJson === '{}' ? `${typePart}}` : `${typePart},${payloadJson.slice(1)}`;
 }
 
 export class DurableTopics implements HistorySource {

@@ -18,6 +18,8 @@ export interface OutboxRecord {
   /** Gap-free position in the topic, assigned in the writing transaction. */
   readonly seq: number;
   readonly payload: Record<string, unknown>;
+  /** The payload's JSON text, when its writer had it at hand: consumers encode from it. */
+  readonly payloadJson?: string;
   /** Consumers whose work is still to do. */
   readonly pending: readonly string[];
   readonly retryCount: number;
@@ -53,3 +55,17 @@ export function recordFromRow(row: OutboxRow): OutboxRecord {
 /** The columns selected into an `OutboxRow`. */
 export const RECORD_COLUMNS = `id::text as id, type, topic, seq::text as seq, payload, pending,
   retry_count, extract(epoch from created_at) * 1000 as created_ms`;
+
+/** `RECORD_COLUMNS` but the payload, for a writer that has it already (`recordWithPayload`). */
+export const APPENDED_COLUMNS = `id::text as id, type, topic, seq::text as seq, pending,
+  retry_count, extract(epoch from created_at) * 1000 as created_ms`;
+
+/** The record of a row selected with `APPENDED_COLUMNS`, with the payload its writer wrote. */
+export function recordWithPayload(
+  row: Omit<OutboxRow, 'payload'>,
+  payload: Record<string, unknown>,
+  payloadJson?: string,
+): OutboxRecord {
+  const record = recordFromRow({ ...row, payload });
+  return payloadJson === undefined ? record : { ...record, payloadJson };
+}

@@ -10,7 +10,7 @@ import { componentLogger, type Logger, type Metrics } from '../observability/ind
 import { ConsumerRegistry } from './consumers.js';
 import { DurableTopics } from './durable-topics.js';
 import {
-  recordFromRow,
+  recordWithPayload,
   type OutboxEventInput,
   type OutboxRecord,
   type OutboxRow,
@@ -227,9 +227,12 @@ export class Pipeline {
     return appendCtes({ ...item!, topic }, payload, this.workerDelayMs, after);
   }
 
-  /** The record of an `appended` row (see `appendingCtes`). */
-  recordOf(row: unknown): OutboxRecord {
-    return recordFromRow(row as OutboxRow);
+  /**
+   * The record of an `appended` row (see `appendingCtes`) with the payload the statement wrote,
+   * and its JSON text when the caller has exactly that (consumers then encode from it).
+   */
+  recordOf(row: unknown, payload: Record<string, unknown>, payloadJson?: string): OutboxRecord {
+    return recordWithPayload(row as Omit<OutboxRow, 'payload'>, payload, payloadJson);
   }
 
   private prepare(events: readonly OutboxEventInput[]): AppendItem[] {

@@ -2,7 +2,14 @@
 // PostgreSQL, through PgBouncer in transaction mode, and on PGlite.
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayLiteral, rowsOf, type Executor } from '../store/index.js';
-import { RECORD_COLUMNS, recordFromRow, type OutboxRecord, type OutboxRow } from './events.js';
+import {
+  APPENDED_COLUMNS,
+  RECORD_COLUMNS,
+  recordFromRow,
+  recordWithPayload,
+  type OutboxRecord,
+  type OutboxRow,
+} from './events.js';
 
 /** The channel workers LISTEN on for an immediate wake-up. */
 export const WAKE_CHANNEL = 'switchboard_outbox';
@@ -76,7 +83,7 @@ export interface TopicExpression {
  * Two CTEs that append one event inside a caller's statement: `appended_seq` bumps the topic's
  * seq once per row of the CTE `after` (one row, or none to append nothing), so the locks that
  * CTE takes come first, and `appended` inserts the event with `payload(seq)`, returning
- * `RECORD_COLUMNS`.
+ * `APPENDED_COLUMNS` (the writer has the payload: it wrote it).
  */
 export function appendCtes(
   item: Omit<AppendItem, 'payload' | 'topic'> & { readonly topic: string | TopicExpression },
@@ -102,7 +109,7 @@ export function appendCtes(
         ${pending}::text[], ${done}::boolean, case when ${done}::boolean then now() end,
         clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
       from appended_seq s
-      returning ${sql.raw(RECORD_COLUMNS)}
+      returning ${sql.raw(APPENDED_COLUMNS)}
     )`;
 }
 
@@ -112,17 +119,13 @@ async function insertOneEvent(
   item: AppendItem,
   workerDelayMs: number,
 ): Promise<OutboxRecord> {
-  const appended = appendCtes(
-    item,
-    () => sql`${JSON.stringify(item.payload)}::jsonb`,
-    workerDelayMs,
-    'one',
-  );
+  const payloadJson = JSON.stringify(item.payload);
+  const appended = appendCtes(item, () => sql`${payloadJson}::jsonb`, workerDelayMs, 'one');
   const result = await executor.execute(sql`with one as (select 1), ${appended}
     select * from appended`);
-  const row = rowsOf<OutboxRow>(result)[0];
+  const row = rowsOf<Omit<OutboxRow, 'payload'>>(result)[0];
   if (!row) throw new Error(`outbox insert returned no row for ${item.topic}`);
-  return recordFromRow(row);
+  return recordWithPayload(row, item.payload, payloadJson);
 }
 
 /** Marks events done for every consumer. */

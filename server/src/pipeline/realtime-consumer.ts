@@ -10,6 +10,10 @@ export function realtimeConsumer(hub: Pick<Hub, 'publishSequenced'>): OutboxCons
     name: REALTIME_CONSUMER,
     types: ['*'],
     handle: (event) =>
-      hub.publishSequenced(event.topic, event.seq, encodeOutboxEvent(event.type, event.payload)),
+      hub.publishSequenced(
+        event.topic,
+        event.seq,
+        encodeOutboxEvent(event.type, event.payload, event.payloadJson),
+      ),
   };
 }

@@ -101,16 +101,17 @@ export async function queueIfConnected(
     normalized: message.normalized,
     createdAt: createdAt.toISOString(),
   };
+  const payloadJson = JSON.stringify(payload);
   const result = await queueStatement(ctx.pipeline, db, {
     ...touchValues(ref, callback, createdAt),
     id,
-    payload: JSON.stringify(payload),
+    payload: payloadJson,
     kakaoPayload: JSON.stringify(message.kakaoPayload),
     normalized: JSON.stringify(message.normalized),
   });
   const row = rowsOf<ConversationRow & { id: string | null }>(result)[0]!;
   const conversation = conversationOf(ref, row);
   if (row.id === null) return { conversation };
-  const record = ctx.pipeline.recordOf(row);
+  const record = ctx.pipeline.recordOf(row, { ...payload }, payloadJson);
   return { conversation, queued: { message: { id, eventSeq: record.seq, createdAt }, record } };
 }

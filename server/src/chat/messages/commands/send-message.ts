@@ -284,16 +284,13 @@ async function postToChannel(
   const { channelId, authorId } = draft;
   const everyone = draft.mentionsChannel || draft.mentionsHere;
   const mentioned = draft.mentionUserIds.filter((id) => id !== authorId);
+  const event = eventOf(row);
   const post = everyone ? postMentioningAll : mentioned.length > 0 ? postMentioningSome : postPlain;
   const result = await post(ctx.pipeline, ctx.db, {
     channelId,
     authorId,
     // The event exactly as `channelEvent` writes it; its message's seq is set by the database.
-    payload: JSON.stringify({
-      channelId,
-      conversation_id: channelId,
-      message: presentMessage(row),
-    }),
+    payload: JSON.stringify(event),
     id: draft.id,
     body: draft.body,
     mentionUserIds: arrayLiteral(draft.mentionUserIds),
@@ -303,12 +300,18 @@ async function postToChannel(
     clientMsgId: draft.clientMsgId,
     at: now.toISOString(),
   });
-  const appended = rowsOf<{ mentions_before: number | null; mentions_after: number | null }>(
-    result,
-  )[0];
+  const appended = rowsOf<{
+    seq: string;
+    mentions_before: number | null;
+    mentions_after: number | null;
+  }>(result)[0];
   // No channel the author may post in.
   if (!appended) return undefined;
-  const record = ctx.pipeline.recordOf(appended);
+  const seq = Number(appended.seq);
+  const record = ctx.pipeline.recordOf(appended, {
+    ...event,
+    message: { ...event.message, seq },
+  });
   void ctx.pipeline.afterCommit([record]);
   if (appended.mentions_after !== null && appended.mentions_after !== appended.mentions_before) {
     tellOtherDevices(ctx, authorId, {
@@ -317,7 +320,12 @@ async function postToChannel(
       mentionCount: appended.mentions_after,
     });
   }
-  return { ...row, seq: record.seq };
+  return { ...row, seq };
+}
+
+/** The `message.created` payload of a message posted to its channel. */
+function eventOf(row: MessageRow) {
+  return { channelId: row.channelId, conversation_id: row.channelId, message: presentMessage(row) };
 }
 
 /**
