@@ -326,8 +326,8 @@ export class Pipeline {
 
 /**
  * How long a processed mark waits for company: an eighth of the workers' grace, at most 250 ms.
- * At the default 2 s grace that is at most four statements a second per node; waiting 20 ms, a
- * busy node wrote up to fifty, one in five of the statements of 400 chat messages/s on two nodes.
+ * At the default 2 s grace that is at most four statements a second per node, where a busy node
+ * waiting 20 ms wrote up to fifty.
  */
 export function markDelayWithin(graceMs: number): number {
   return Math.min(250, Math.max(5, Math.floor(graceMs / 8)));
