@@ -133,6 +133,15 @@ describe(`kakao messages and commands (${target})`, () => {
     expect(mapping!.lastCallbackExpiresAt!.getTime()).toBeGreaterThan(Date.now());
   });
 
+  it('queues a message with a NUL character in it, without the character', async () => {
+    const { userKey, key } = await pairedUser();
+    const sent = await send({ userKey, utterance: 'a\u0000b', callbackUrl: kakaoCallbackUrl() });
+    expect(sent.body).toEqual({ version: '2.0', useCallback: true });
+    const [row] = await inboundOf(key);
+    expect(row?.normalizedMessage).toMatchObject({ text: 'ab' });
+    expect(row?.kakaoPayload).toMatchObject({ userRequest: { utterance: 'ab' } });
+  });
+
   it('keys a conversation on the user id and the default bot when Kakao omits them', async () => {
     const { accountId } = await pairedUser();
     const userKey = newKakaoUserKey();

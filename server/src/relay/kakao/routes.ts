@@ -90,5 +90,18 @@ function parseJson(rawBody: Buffer): unknown {
   }
   const problem = jsonInputProblem(text, value);
   if (problem) throw new AppError('invalid_json', problem);
+  // PostgreSQL stores no NUL character, and a message must not fail for one: it is dropped.
+  return text.includes('\\u0000') ? withoutNul(value) : value;
+}
+
+/** `value` with every NUL character removed from its strings and keys. */
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '');
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key.replaceAll('\u0000', ''), withoutNul(item)]),
+    );
+  }
   return value;
 }
