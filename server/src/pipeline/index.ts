@@ -329,6 +329,6 @@ export class Pipeline {
  * At the default 2 s grace that is at most four statements a second per node, where a busy node
  * waiting 20 ms wrote up to fifty.
  */
-export function markDelayWithin(graceMs: number): number {
+function markDelayWithin(graceMs: number): number {
   return Math.min(250, Math.max(5, Math.floor(graceMs / 8)));
 }

@@ -35,12 +35,22 @@ interface PreparingExecutor {
  * a statement with variants needs a name per variant.
  */
 export function executeNamed(executor: Executor, name: string, query: SQL): Promise<unknown> {
-  if (!enabled) return executor.execute(query);
-  const { dialect, session } = executor as unknown as PreparingExecutor;
-  return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
+  const { dialect } = executor as unknown as PreparingExecutor;
+  return runPrepared(executor, dialect.sqlToQuery(query), name);
 }
 
 type CompiledQuery = { sql: string; params: unknown[] };
+
+/** Runs a compiled query as the prepared statement `name`, or unnamed when they are off. */
+function runPrepared(
+  executor: Executor,
+  query: CompiledQuery,
+  name: string,
+  values?: Record<string, unknown>,
+): Promise<unknown> {
+  const { session } = executor as unknown as PreparingExecutor;
+  return session.prepareQuery(query, undefined, enabled ? name : undefined, false).execute(values);
+}
 
 /** A placeholder for each value a statement template takes per call. */
 export type Placeholders<V> = { readonly [K in keyof V]: Placeholder<K & string> };
@@ -62,14 +72,12 @@ export function statementTemplate<O extends object, V extends Record<string, unk
 ): (owner: O, executor: Executor, values: V) => Promise<unknown> {
   const compiled = new WeakMap<O, CompiledQuery>();
   return (owner, executor, values) => {
-    const { dialect, session } = executor as unknown as PreparingExecutor;
     let query = compiled.get(owner);
     if (!query) {
+      const { dialect } = executor as unknown as PreparingExecutor;
       query = dialect.sqlToQuery(build(owner, placeholders as Placeholders<V>));
       compiled.set(owner, query);
     }
-    return session
-      .prepareQuery(query, undefined, enabled ? name : undefined, false)
-      .execute(values);
+    return runPrepared(executor, query, name, values);
   };
 }

@@ -94,13 +94,13 @@ export async function queueIfConnected(
 }> {
   const id = randomUUID();
   const { ref, callback, receivedAt: createdAt } = message;
-  const payload: MessageEventPayload = {
+  const payload = {
     id,
     conversationKey: ref.conversationKey,
     kakaoPayload: message.kakaoPayload,
     normalized: message.normalized,
     createdAt: createdAt.toISOString(),
-  };
+  } satisfies MessageEventPayload;
   const payloadJson = JSON.stringify(payload);
   const result = await queueStatement(ctx.pipeline, db, {
     ...touchValues(ref, callback, createdAt),
@@ -112,6 +112,6 @@ export async function queueIfConnected(
   const row = rowsOf<ConversationRow & { id: string | null }>(result)[0]!;
   const conversation = conversationOf(ref, row);
   if (row.id === null) return { conversation };
-  const record = ctx.pipeline.recordOf(row, { ...payload }, payloadJson);
+  const record = ctx.pipeline.recordOf(row, payload, payloadJson);
   return { conversation, queued: { message: { id, eventSeq: record.seq, createdAt }, record } };
 }
