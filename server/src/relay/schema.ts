@@ -144,7 +144,11 @@ export const inboundMessages = relay.table(
     expiredAt: at('expired_at'),
   },
   (t) => [
-    uniqueIndex('inbound_messages_source_event_key').on(t.sourceEventId),
+    // Unique where set; it never is on the webhook's path, and a NULL entry would cost every
+    // insert and status change of a message one more index write.
+    uniqueIndex('inbound_messages_source_event_key')
+      .on(t.sourceEventId)
+      .where(sql`source_event_id is not null`),
     index('inbound_messages_account_seq_idx').on(t.accountId, t.eventSeq),
     index('inbound_messages_conversation_idx').on(t.conversationKey, t.createdAt),
     index('inbound_messages_created_idx').on(t.createdAt),

@@ -69,7 +69,18 @@ function revocationOf(data: string): Revocation {
   }
 }
 
-function messageIdOf(data: string): string | undefined {
+/** How a live `message` event's data starts: the type, then the payload's `id` (enqueue.ts). */
+const LIVE_MESSAGE_HEAD = `{"type":"${MESSAGE_EVENT}","id":"`;
+
+export function messageIdOf(data: string): string | undefined {
+  // A live event is read up to its id instead of parsed whole (the Kakao payload it carries is
+  // most of it); an id with an escape, or data in another order (a resumed event's PostgreSQL
+  // text), is parsed.
+  if (data.startsWith(LIVE_MESSAGE_HEAD)) {
+    const end = data.indexOf('"', LIVE_MESSAGE_HEAD.length);
+    const id = data.slice(LIVE_MESSAGE_HEAD.length, end);
+    if (end > LIVE_MESSAGE_HEAD.length && !id.includes('\\')) return id;
+  }
   try {
     const id = (JSON.parse(data) as { id?: unknown }).id;
     return typeof id === 'string' ? id : undefined;

@@ -1,0 +1,2 @@
+DROP INDEX "relay"."inbound_messages_source_event_key";--> statement-breakpoint
+CREATE UNIQUE INDEX "inbound_messages_source_event_key" ON "relay"."inbound_messages" USING btree ("source_event_id") WHERE source_event_id is not null;
