@@ -10,13 +10,13 @@ import { acknowledgedNumber, ChatTally, readChatMessage, sendFrame } from './cha
 import {
   cpuDelta,
   forEachLimited,
-  latencyOf,
   Receiver,
   round,
   snapshot,
   startPacer,
   until,
   windowOf,
+  WindowSamples,
   type Snapshot,
 } from './harness.js';
 import { cpuSecondsByCommand, delay } from './procs.js';
@@ -52,6 +52,8 @@ export interface ChatOptions extends ChatLayout {
   nodes: number;
   /** Messages per second over all senders. */
   rate: number;
+  /** CPUs PostgreSQL was pinned to (`--postgres-cpus`); unset: not pinned. */
+  postgresCpus?: string | undefined;
   warmupSeconds: number;
   windowSeconds: number;
   /** Extra server configuration the nodes ran with (recorded in the result). */
@@ -78,28 +80,6 @@ class SendTimes {
 
   get(n: number): number {
     return this.times[n] ?? Number.NaN;
-  }
-}
-
-/** Latency samples of one window, in a preallocated array. */
-class Samples {
-  private values = new Float64Array(0);
-  private count = 0;
-
-  start(max: number): void {
-    this.values = new Float64Array(max);
-    this.count = 0;
-  }
-
-  add(ms: number): void {
-    if (this.count < this.values.length) this.values[this.count++] = ms;
-  }
-
-  stop() {
-    const sorted = this.values.subarray(0, this.count).slice().sort();
-    this.values = new Float64Array(0);
-    this.count = 0;
-    return latencyOf(sorted);
   }
 }
 
@@ -131,8 +111,8 @@ export async function chat(
 
     const tally = new ChatTally(membersPerChannel);
     const sentAt = new SendTimes();
-    const deliveryLatency = new Samples();
-    const ackLatency = new Samples();
+    const deliveryLatency = new WindowSamples();
+    const ackLatency = new WindowSamples();
     let committed = 0;
     let sendErrors = 0;
     let otherEvents = 0;
@@ -156,14 +136,14 @@ export async function chat(
         tally.delivered(message.n, slotOf(o, u));
         // The sender's own connection gets the event too; the latency is the others'.
         if (message.n % o.users !== u && inWindow(message.sentAt)) {
-          deliveryLatency.add(performance.now() - message.sentAt);
+          deliveryLatency.add(message.sentAt, performance.now() - message.sentAt);
         }
       } else if (startsWith(frame, REPLY_PREFIX)) {
         const n = acknowledgedNumber(frame);
         committed++;
         tally.committed(n);
         const at = sentAt.get(n);
-        if (inWindow(at)) ackLatency.add(performance.now() - at);
+        if (inWindow(at)) ackLatency.add(at, performance.now() - at);
       } else if (startsWith(frame, ERROR_PREFIX)) {
         sendErrors++;
         if (firstErrors.length < 5) firstErrors.push(frame.toString('utf8').slice(0, 300));
@@ -214,10 +194,10 @@ export async function chat(
     const pacer = startPacer(o.rate, send);
     await delay(o.warmupSeconds * 1000);
     const expectedSamples = Math.ceil(o.rate * o.windowSeconds * 1.5);
-    deliveryLatency.start(expectedSamples * membersPerChannel);
-    ackLatency.start(expectedSamples);
     const from = mark();
     windowStart = from.at.at;
+    deliveryLatency.start(expectedSamples * membersPerChannel, windowStart);
+    ackLatency.start(expectedSamples, windowStart);
     await delay(o.windowSeconds * 1000);
     const to = mark();
     windowEnd = to.at.at;
@@ -251,6 +231,7 @@ export async function chat(
         senders: o.users,
         sendPath: 'WebSocket op send (temp_id) on the sender’s own connection',
         warmupSeconds: o.warmupSeconds,
+        postgresCpus: o.postgresCpus ?? 'not pinned',
         windowSeconds: o.windowSeconds,
         serverEnv: o.serverEnv,
       },

@@ -7,6 +7,7 @@ import {
   Receiver,
   saturated,
   windowOf,
+  WindowSamples,
 } from './harness.js';
 
 describe('numberAfter', () => {
@@ -39,6 +40,34 @@ describe('latencyOf', () => {
       maxMs: 100,
     });
     expect(latencyOf(new Float64Array(0)).p99Ms).toBeNull();
+  });
+});
+
+describe('WindowSamples', () => {
+  it('gives the percentiles of the window and of each second it was sent in', () => {
+    const samples = new WindowSamples();
+    samples.start(10, 1000);
+    samples.add(900, 40); // sent just before the window: its first second
+    samples.add(1500, 2);
+    samples.add(2999, 30);
+    samples.add(2000, 10);
+    samples.add(4000, 5);
+    const latency = samples.stop();
+    expect(latency).toMatchObject({ samples: 5, p50Ms: 10, maxMs: 40 });
+    expect(latency.bySecond).toEqual([
+      { second: 0, samples: 2, p50Ms: 2, p99Ms: 40, maxMs: 40 },
+      { second: 1, samples: 2, p50Ms: 10, p99Ms: 30, maxMs: 30 },
+      { second: 3, samples: 1, p50Ms: 5, p99Ms: 5, maxMs: 5 },
+    ]);
+  });
+
+  it('keeps no more samples than it was started with', () => {
+    const samples = new WindowSamples();
+    samples.add(0, 1);
+    expect(samples.stop().samples).toBe(0);
+    samples.start(2, 0);
+    for (let i = 0; i < 5; i++) samples.add(i, i);
+    expect(samples.stop()).toMatchObject({ samples: 2, maxMs: 1 });
   });
 });
 

@@ -102,6 +102,71 @@ export function latencyOf(sorted: Float64Array): Latency {
   };
 }
 
+/** Latency of the samples sent in one second of a window (second 0 starts the window). */
+export interface SecondLatency {
+  second: number;
+  samples: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+export interface WindowLatency extends Latency {
+  /** The same percentiles per second of the window: where a tail comes from. */
+  bySecond: SecondLatency[];
+}
+
+/**
+ * Latency samples of one measured window, each with the time it was sent, in preallocated typed
+ * arrays (nothing allocated per sample on the load generator's hot path). A sample sent before
+ * the window started counts in its first second.
+ */
+export class WindowSamples {
+  private values = new Float64Array(0);
+  private seconds = new Uint16Array(0);
+  private count = 0;
+  private startedAt = 0;
+
+  start(max: number, at = performance.now()): void {
+    this.values = new Float64Array(max);
+    this.seconds = new Uint16Array(max);
+    this.count = 0;
+    this.startedAt = at;
+  }
+
+  add(sentAt: number, ms: number): void {
+    if (this.count >= this.values.length) return;
+    const second = Math.floor((sentAt - this.startedAt) / 1000);
+    this.values[this.count] = ms;
+    this.seconds[this.count] = Math.min(0xffff, Math.max(0, second));
+    this.count++;
+  }
+
+  stop(): WindowLatency {
+    const values = this.values.subarray(0, this.count);
+    const bySecond = new Map<number, number[]>();
+    for (let i = 0; i < this.count; i++) {
+      const second = this.seconds[i] ?? 0;
+      let list = bySecond.get(second);
+      if (!list) bySecond.set(second, (list = []));
+      list.push(values[i] ?? 0);
+    }
+    const overall = latencyOf(values.slice().sort());
+    this.values = new Float64Array(0);
+    this.seconds = new Uint16Array(0);
+    this.count = 0;
+    return {
+      ...overall,
+      bySecond: [...bySecond]
+        .sort(([a], [b]) => a - b)
+        .map(([second, list]) => {
+          const { samples, p50Ms, p99Ms, maxMs } = latencyOf(Float64Array.from(list).sort());
+          return { second, samples, p50Ms, p99Ms, maxMs };
+        }),
+    };
+  }
+}
+
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;

@@ -44,16 +44,26 @@ describe('parseOptions', () => {
       '--chat-users=200',
       '--chat-channels=20',
       '--chat-rate=200',
+      '--chat-warmup=3',
       '--chat-window=10',
     ]);
     expect(o).toMatchObject({
       scenarios: ['E'],
-      chat: { users: 200, channels: 20, rate: 200, windowSeconds: 10 },
+      chat: { users: 200, channels: 20, rate: 200, warmupSeconds: 3, windowSeconds: 10 },
     });
     expect(parseOptions([])).toMatchObject({
-      chat: { users: 1000, channels: 100, rate: 1000, windowSeconds: 20 },
+      chat: { users: 1000, channels: 100, rate: 1000, warmupSeconds: 10, windowSeconds: 20 },
     });
+    expect(parseOptions(['--chat-warmup=-1'])).toHaveProperty('error');
     expect(parseOptions(['--chat-users=1000', '--chat-channels=3'])).toHaveProperty('error');
+  });
+
+  it('takes a CPU list for PostgreSQL and leaves it unpinned by default', () => {
+    expect(parseOptions(['--postgres-cpus=0'])).toMatchObject({ postgresCpus: '0' });
+    expect(parseOptions(['--postgres-cpus=0,2-3'])).toMatchObject({ postgresCpus: '0,2-3' });
+    expect(parseOptions([])).toMatchObject({ postgresCpus: undefined });
+    expect(parseOptions(['--postgres-cpus=all'])).toHaveProperty('error');
+    expect(parseOptions(['--postgres-cpus='])).toHaveProperty('error');
   });
 
   it('reads the relay scenario’s flags', () => {
@@ -62,14 +72,21 @@ describe('parseOptions', () => {
       '--relay-accounts=10',
       '--relay-conversations=50',
       '--relay-rate=100',
+      '--relay-warmup=0',
       '--relay-window=5',
     ]);
     expect(o).toMatchObject({
       scenarios: ['R'],
-      relay: { accounts: 10, conversations: 50, rate: 100, windowSeconds: 5 },
+      relay: { accounts: 10, conversations: 50, rate: 100, warmupSeconds: 0, windowSeconds: 5 },
     });
     expect(parseOptions([])).toMatchObject({
-      relay: { accounts: 100, conversations: 1000, rate: 500, windowSeconds: 30 },
+      relay: {
+        accounts: 100,
+        conversations: 1000,
+        rate: 500,
+        warmupSeconds: 10,
+        windowSeconds: 30,
+      },
     });
     expect(parseOptions(['--relay-accounts=10', '--relay-conversations=5'])).toHaveProperty(
       'error',

@@ -18,6 +18,8 @@ export interface BenchOptions {
   database: 'postgres' | 'embedded';
   adminDatabaseUrl: string;
   serverCpu: number;
+  /** CPUs PostgreSQL's processes are pinned to for the run (`taskset` list); unset: not pinned. */
+  postgresCpus: string | undefined;
   redisServer: string;
   durable: DurableFlags;
   chat: ChatFlags;
@@ -53,6 +55,8 @@ export interface ChatFlags {
   channels: number;
   /** Messages per second over all senders. */
   rate: number;
+  /** Seconds of load before the window: the nodes start cold (JIT, pools, caches). */
+  warmupSeconds: number;
   windowSeconds: number;
 }
 
@@ -62,6 +66,8 @@ export interface RelayFlags {
   conversations: number;
   /** Webhooks per second over all nodes. */
   rate: number;
+  /** Seconds of load before the window: the nodes start cold (JIT, pools, caches). */
+  warmupSeconds: number;
   windowSeconds: number;
 }
 
@@ -88,6 +94,9 @@ export const USAGE = `usage: npm run bench -- [flags]
   --database=postgres|embedded  Switchboard's store (BENCH_ADMIN_DATABASE_URL, default
                             postgres://postgres@127.0.0.1:5432/postgres, gets a scratch database)
   --server-cpu=1            core the servers and their Redis are pinned to
+  --postgres-cpus=0         pin every postgres process (and the backends it forks) to these CPUs
+                            for the run, and give them back their CPUs after it (default: as the
+                            machine runs it, on any core)
   --server-cpu-prof=DIR     write each Switchboard node's V8 CPU profile (node --cpu-prof) to DIR
   --server-node-options="--trace-gc …"  extra node options for every Switchboard node
   --server-output=DIR       append each Switchboard node's stdout and stderr to DIR/<node>.log
@@ -103,11 +112,13 @@ export const USAGE = `usage: npm run bench -- [flags]
   --chat-users=1000         (E) users, each with its own WebSocket connection
   --chat-channels=100       (E) channels; user u is a member of channel u mod channels
   --chat-rate=1000          (E) messages per second over all users (WebSocket send op)
-  --chat-window=20          (E) seconds of the measured window (after --warmup)
+  --chat-warmup=10          (E) seconds of load before the window (the nodes start cold)
+  --chat-window=20          (E) seconds of the measured window (after --chat-warmup)
   --relay-accounts=100      (R) agent accounts, one SSE stream each (GET /v1/events)
   --relay-conversations=1000  (R) paired Kakao conversations, spread evenly over the accounts
   --relay-rate=500          (R) webhooks per second, round-robin over the nodes
-  --relay-window=30         (R) seconds of the measured window (after --warmup)`;
+  --relay-warmup=10         (R) seconds of load before the window (the nodes start cold)
+  --relay-window=30         (R) seconds of the measured window (after --relay-warmup)`;
 
 function ints(value: string, min: number, max: number, name: string): number[] {
   const list = value.split(',').map((v) => Number(v.trim()));
@@ -170,6 +181,7 @@ export function parseOptions(
     adminDatabaseUrl:
       process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     serverCpu: 1,
+    postgresCpus: undefined,
     redisServer: process.env.BENCH_REDIS_SERVER ?? 'redis-server',
     durable: {
       topics: 16,
@@ -182,8 +194,8 @@ export function parseOptions(
       pgbenchSeconds: 15,
       pgbench: process.env.BENCH_PGBENCH ?? 'pgbench',
     },
-    chat: { users: 1000, channels: 100, rate: 1000, windowSeconds: 20 },
-    relay: { accounts: 100, conversations: 1000, rate: 500, windowSeconds: 30 },
+    chat: { users: 1000, channels: 100, rate: 1000, warmupSeconds: 10, windowSeconds: 20 },
+    relay: { accounts: 100, conversations: 1000, rate: 500, warmupSeconds: 10, windowSeconds: 30 },
     serverCpuProfileDir: undefined,
     serverNodeOptions: [],
     serverOutputDir: undefined,
@@ -251,6 +263,12 @@ export function parseOptions(
         case 'server-cpu':
           o.serverCpu = int(value, 0, 1023, key);
           break;
+        case 'postgres-cpus':
+          if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(value)) {
+            throw new Error('--postgres-cpus takes a CPU list such as 0 or 0,2-3');
+          }
+          o.postgresCpus = value;
+          break;
         case 'server-cpu-prof':
           if (!value) throw new Error('--server-cpu-prof takes a directory');
           o.serverCpuProfileDir = value;
@@ -301,6 +319,9 @@ export function parseOptions(
         case 'chat-rate':
           o.chat.rate = int(value, 1, 100_000, key);
           break;
+        case 'chat-warmup':
+          o.chat.warmupSeconds = int(value, 0, 600, key);
+          break;
         case 'chat-window':
           o.chat.windowSeconds = int(value, 1, 600, key);
           break;
@@ -312,6 +333,9 @@ export function parseOptions(
           break;
         case 'relay-rate':
           o.relay.rate = int(value, 1, 100_000, key);
+          break;
+        case 'relay-warmup':
+          o.relay.warmupSeconds = int(value, 0, 600, key);
           break;
         case 'relay-window':
           o.relay.windowSeconds = int(value, 1, 600, key);

@@ -1,6 +1,6 @@
 // Processes under measurement: spawning pinned to a core, CPU time and RSS read from /proc, and
 // bounded waits for a server to come up.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
@@ -79,16 +79,52 @@ export function cpuSeconds(pid: number): number {
  */
 export function cpuSecondsByCommand(comm: string): Map<number, number> {
   const out = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of pidsOf(comm)) {
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
-      out.set(Number(entry), cpuSeconds(Number(entry)));
+      out.set(pid, cpuSeconds(pid));
     } catch {
       // Gone between the listing and the read.
     }
   }
   return out;
+}
+
+/** Pids of the processes whose command name is `comm`. */
+function pidsOf(comm: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) pids.push(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Pins every process named `comm` to `cpus` (a `taskset` list such as `0`), threads included;
+ * what they fork later (a postmaster's new backends) inherits it. Returns the undo, which gives
+ * every process of that name, old or new, the CPU list the first one had.
+ */
+export function pinCommand(comm: string, cpus: string): () => void {
+  const pids = pidsOf(comm);
+  if (pids.length === 0) throw new Error(`no ${comm} process to pin to CPUs ${cpus}`);
+  const current = execFileSync('taskset', ['-c', '-p', String(pids[0])], { encoding: 'utf8' });
+  const before = /:\s*(\S+)\s*$/.exec(current)?.[1];
+  if (!before) throw new Error(`cannot read the CPU list of ${comm} from: ${current}`);
+  const pinAll = (list: string) => {
+    for (const pid of pidsOf(comm)) {
+      try {
+        execFileSync('taskset', ['-a', '-c', '-p', list, String(pid)], { stdio: 'ignore' });
+      } catch {
+        // Gone since the listing.
+      }
+    }
+  };
+  pinAll(cpus);
+  return () => pinAll(before);
 }
 
 /**

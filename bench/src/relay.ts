@@ -13,14 +13,14 @@ import { hashToken, newToken } from '../../server/src/relay/tokens.js';
 import {
   cpuDelta,
   DeliveryTally,
-  latencyOf,
   Receiver,
   round,
   snapshot,
   startPacer,
   until,
   windowOf,
-  type Latency,
+  WindowSamples,
+  type WindowLatency,
 } from './harness.js';
 import { cpuSecondsByCommand, delay } from './procs.js';
 import type { Result } from './scenarios.js';
@@ -44,6 +44,8 @@ export interface RelayOptions {
   conversations: number;
   /** Webhooks per second. */
   rate: number;
+  /** CPUs PostgreSQL was pinned to (`--postgres-cpus`); unset: not pinned. */
+  postgresCpus?: string | undefined;
   warmupSeconds: number;
   windowSeconds: number;
   serverEnv: Readonly<Record<string, string>>;
@@ -137,7 +139,8 @@ class WebhookSender {
   ok = 0;
   errors = 0;
   readonly firstErrors: string[] = [];
-  private samples: number[] | undefined;
+  private readonly samples = new WindowSamples();
+  private sampling = false;
 
   post(base: string, body: string, onOk: () => void): void {
     const started = performance.now();
@@ -146,7 +149,7 @@ class WebhookSender {
       this.inFlight--;
       if (error === undefined) {
         this.ok++;
-        this.samples?.push(performance.now() - started);
+        if (this.sampling) this.samples.add(started, performance.now() - started);
         onOk();
       } else {
         this.errors++;
@@ -171,14 +174,14 @@ class WebhookSender {
     req.end(body);
   }
 
-  startSampling(): void {
-    this.samples = [];
+  startSampling(max: number): void {
+    this.samples.start(max);
+    this.sampling = true;
   }
 
-  stopSampling(): Latency {
-    const taken = Float64Array.from(this.samples ?? []).sort();
-    this.samples = undefined;
-    return latencyOf(taken);
+  stopSampling(): WindowLatency {
+    this.sampling = false;
+    return this.samples.stop();
   }
 
   close(): void {
@@ -206,7 +209,8 @@ export async function relay(
     const tokens = seed(databaseUrl, o.accounts, o.conversations);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
 
-    let sampling: number[] | undefined;
+    const deliveries = new WindowSamples();
+    let sampling = false;
     const onMessage = (text: string) => {
       const match = UTTERANCE.exec(text);
       if (!match) {
@@ -214,7 +218,10 @@ export async function relay(
         return;
       }
       receiver.received++;
-      sampling?.push(performance.now() - Number(match[2]));
+      if (sampling) {
+        const sentAt = Number(match[2]);
+        deliveries.add(sentAt, performance.now() - sentAt);
+      }
       tally.delivered(0, Number(match[1]));
     };
     tokens.forEach((token, i) => {
@@ -245,8 +252,10 @@ export async function relay(
     };
     const pacer = startPacer(o.rate, send);
     await delay(o.warmupSeconds * 1000);
-    sampling = [];
-    sender.startSampling();
+    const expectedSamples = Math.ceil(o.rate * o.windowSeconds * 1.5);
+    deliveries.start(expectedSamples);
+    sampling = true;
+    sender.startSampling(expectedSamples);
     const from = snapshot(cluster, receiver);
     const postgresFrom = cpuSecondsByCommand('postgres');
     const sentBefore = pacer.sent();
@@ -256,8 +265,8 @@ export async function relay(
     const postgresTo = cpuSecondsByCommand('postgres');
     const sentInWindow = pacer.sent() - sentBefore;
     const webhook = sender.stopSampling();
-    const delivery = latencyOf(Float64Array.from(sampling).sort());
-    sampling = undefined;
+    const delivery = deliveries.stop();
+    sampling = false;
     pacer.stop();
     const answeredInWindow = sender.ok - okBefore;
     // Every webhook answered first (a backlog drains at the server's pace), then every delivery.
@@ -288,6 +297,7 @@ export async function relay(
         conversations: o.conversations,
         webhooksPerSecond: o.rate,
         warmupSeconds: o.warmupSeconds,
+        postgresCpus: o.postgresCpus ?? 'not pinned',
         windowSeconds: o.windowSeconds,
         webhookPath: 'POST /kakao-talkchannel/webhook, round-robin over the nodes (keep-alive)',
         streams: 'GET /v1/events with account tokens, account i on node i mod nodes',

@@ -36,6 +36,16 @@ function latency(summary: unknown): string {
   return `${cell(v.p50Ms)} / ${cell(v.p90Ms)} / ${cell(v.p99Ms)} / ${cell(v.maxMs)}`;
 }
 
+/** The p99 of every second of a window, in order (results before it have none). */
+function p99BySecond(title: string, summary: unknown): string[] {
+  const seconds = ((summary ?? {}) as Obj).bySecond as Obj[] | undefined;
+  if (!seconds?.length) return [];
+  return [
+    '',
+    `${title}, p99 ms by second of the window: ${seconds.map((s) => cell(s.p99Ms)).join(', ')}`,
+  ];
+}
+
 function ms(latency: unknown, key: 'p50Ms' | 'p99Ms'): unknown {
   return latency ? (latency as Obj)[key] : undefined;
 }
@@ -219,6 +229,7 @@ function relay(r: Row): string {
         ],
       ],
     ),
+    ...p99BySecond('Webhook response', m.webhookResponse),
   ].join('\n');
 }
 
@@ -299,6 +310,7 @@ function chat(r: Row): string {
         ],
       ],
     ),
+    ...p99BySecond('Send-to-receive', f.sendToReceive),
   ].join('\n');
 }
 

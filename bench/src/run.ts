@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { chat, CHAT_SERVER_ENV, CHAT_TARGETS } from './chat.js';
 import { DURABLE_TARGETS, durable } from './durable.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import type { SecondLatency } from './harness.js';
 import { relay, RELAY_SERVER_ENV, RELAY_TARGETS } from './relay.js';
-import { openFileLimit } from './procs.js';
+import { openFileLimit, pinCommand } from './procs.js';
 import { fanout, idle, rooms, type Result } from './scenarios.js';
 import { hasPublishApi, switchboard } from './systems/switchboard.js';
 import { rawWs, socketIo } from './systems/peers.js';
@@ -95,6 +96,7 @@ function summarize(results: Result[]): void {
           `at ${fmt(p.messagesPerSecond)} msg/s sent ${fmt(f.sentPerSecond)}/s, committed ${fmt(f.committedPerSecond)}/s, ` +
           `delivered ${fmt(f.deliveredMessagesPerSecond)} msg/s (${fmt(f.deliveriesPerSecond)} deliveries/s); ` +
           `send-to-receive p50 ${fmt(lat.p50Ms)} / p99 ${fmt(lat.p99Ms)} / max ${fmt(lat.maxMs)} ms ` +
+          `(${slowestSecond(lat)}) ` +
           `(target p99 ≤ ${CHAT_TARGETS.p99Ms} at ${CHAT_TARGETS.atMessagesPerSecond}/s); ` +
           `lost ${fmt(d.lost)}, duplicates ${fmt(d.duplicates)}, send errors ${fmt(d.sendErrors)}; ` +
           `server ${fmt(f.serverCpuPercent)}%, PostgreSQL ${fmt(f.postgresCpuPercent)}%, load gen ${fmt(f.loadGeneratorCpuPercent)}%`,
@@ -108,7 +110,7 @@ function summarize(results: Result[]): void {
       lines.push(
         `${r.scenario.padEnd(8)} ${r.system.padEnd(11)} ${fmt(p.agentStreams)} agent streams, ${fmt(p.conversations)} conversations: ` +
           `at ${fmt(p.webhooksPerSecond)} webhooks/s sent ${fmt(win.webhooksPerSecond)}/s; ` +
-          `webhook response p50 ${fmt(w.p50Ms)} / p99 ${fmt(w.p99Ms)} ms (target p99 ≤ ${RELAY_TARGETS.webhookP99Ms}: ${t.webhookP99Met ? 'met' : 'not met'}); ` +
+          `webhook response p50 ${fmt(w.p50Ms)} / p99 ${fmt(w.p99Ms)} ms (target p99 ≤ ${RELAY_TARGETS.webhookP99Ms}: ${t.webhookP99Met ? 'met' : 'not met'}; ${slowestSecond(w)}); ` +
           `webhook → SSE p50 ${fmt(lat.p50Ms)} / p99 ${fmt(lat.p99Ms)} ms; ` +
           `lost ${fmt(d.lost)}, duplicates ${fmt(d.duplicates)}, webhook errors ${fmt(d.webhookErrors)}; ` +
           `server ${fmt(win.serverCpuPercent)}%, load gen ${fmt(win.loadGeneratorCpuPercent)}%`,
@@ -120,6 +122,16 @@ function summarize(results: Result[]): void {
   const ratios = compare(results);
   if (ratios.length > 0) lines.push('', 'Switchboard vs Socket.IO in this run:', ...ratios);
   console.error(lines.join('\n'));
+}
+
+/** Where a tail came from: the second of the window with the highest p99. */
+function slowestSecond(latency: Record<string, unknown>): string {
+  const seconds = (latency.bySecond ?? []) as SecondLatency[];
+  let slowest: SecondLatency | undefined;
+  for (const s of seconds) if ((s.p99Ms ?? 0) > (slowest?.p99Ms ?? -1)) slowest = s;
+  return slowest
+    ? `slowest second ${slowest.second} of ${seconds.length}: p99 ${fmt(slowest.p99Ms)} ms`
+    : 'no samples';
 }
 
 function compare(results: Result[]): string[] {
@@ -221,6 +233,21 @@ async function main(): Promise<void> {
     console.error('warning: the load generator is pinned to the server core; use `npm run bench`.');
   }
 
+  // Undone in any case: the machine's PostgreSQL serves more than this run.
+  const unpinPostgres = o.postgresCpus ? pinCommand('postgres', o.postgresCpus) : undefined;
+  const interrupted = () => {
+    unpinPostgres?.();
+    process.exit(130);
+  };
+  if (unpinPostgres) process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  try {
+    await runScenarios(o, ctx);
+  } finally {
+    unpinPostgres?.();
+  }
+}
+
+async function runScenarios(o: BenchOptions, ctx: RunContext): Promise<void> {
   const results: Result[] = [];
   const failures: string[] = [];
   const run = async (label: string, fn: () => Promise<Result>) => {
@@ -314,7 +341,8 @@ async function main(): Promise<void> {
         channels: o.chat.channels,
         nodes: o.nodes,
         rate: o.chat.rate,
-        warmupSeconds: o.warmup,
+        postgresCpus: o.postgresCpus,
+        warmupSeconds: o.chat.warmupSeconds,
         windowSeconds: o.chat.windowSeconds,
         serverEnv,
       });
@@ -333,7 +361,8 @@ async function main(): Promise<void> {
         accounts: r.accounts,
         conversations: r.conversations,
         rate: r.rate,
-        warmupSeconds: o.warmup,
+        postgresCpus: o.postgresCpus,
+        warmupSeconds: r.warmupSeconds,
         windowSeconds: r.windowSeconds,
         serverEnv,
       });
