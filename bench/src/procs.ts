@@ -114,17 +114,24 @@ export function pinCommand(comm: string, cpus: string): () => void {
   const current = execFileSync('taskset', ['-c', '-p', String(pids[0])], { encoding: 'utf8' });
   const before = /:\s*(\S+)\s*$/.exec(current)?.[1];
   if (!before) throw new Error(`cannot read the CPU list of ${comm} from: ${current}`);
-  const pinAll = (list: string) => {
+  const pinAll = (list: string): number => {
+    let pinned = 0;
     for (const pid of pidsOf(comm)) {
       try {
-        execFileSync('taskset', ['-a', '-c', '-p', list, String(pid)], { stdio: 'ignore' });
+        execFileSync('taskset', ['-a', '-c', '-p', list, String(pid)], { stdio: 'pipe' });
+        pinned++;
       } catch {
-        // Gone since the listing.
+        // Gone since the listing, or not ours to pin (checked below).
       }
     }
+    return pinned;
   };
-  pinAll(cpus);
-  return () => pinAll(before);
+  if (pinAll(cpus) === 0) {
+    throw new Error(
+      `could not pin any ${comm} process to CPUs ${cpus}: run as root or as the processes' owner`,
+    );
+  }
+  return () => void pinAll(before);
 }
 
 /**
