@@ -61,13 +61,15 @@ describe('WindowSamples', () => {
     ]);
   });
 
-  it('keeps no more samples than it was started with', () => {
+  it('keeps no more samples than it was started with, and none outside start and stop', () => {
     const samples = new WindowSamples();
     samples.add(0, 1);
     expect(samples.stop().samples).toBe(0);
     samples.start(2, 0);
     for (let i = 0; i < 5; i++) samples.add(i, i);
     expect(samples.stop()).toMatchObject({ samples: 2, maxMs: 1 });
+    samples.add(0, 1);
+    expect(samples.stop().samples).toBe(0);
   });
 });
 

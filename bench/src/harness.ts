@@ -134,6 +134,7 @@ export class WindowSamples {
     this.startedAt = at;
   }
 
+  /** Ignored when full, and before `start` or after `stop`. */
   add(sentAt: number, ms: number): void {
     if (this.count >= this.values.length) return;
     const second = Math.floor((sentAt - this.startedAt) / 1000);

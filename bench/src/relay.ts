@@ -139,8 +139,8 @@ class WebhookSender {
   ok = 0;
   errors = 0;
   readonly firstErrors: string[] = [];
+  /** Takes samples only between `startSampling` and `stopSampling`. */
   private readonly samples = new WindowSamples();
-  private sampling = false;
 
   post(base: string, body: string, onOk: () => void): void {
     const started = performance.now();
@@ -149,7 +149,7 @@ class WebhookSender {
       this.inFlight--;
       if (error === undefined) {
         this.ok++;
-        if (this.sampling) this.samples.add(started, performance.now() - started);
+        this.samples.add(started, performance.now() - started);
         onOk();
       } else {
         this.errors++;
@@ -176,11 +176,9 @@ class WebhookSender {
 
   startSampling(max: number): void {
     this.samples.start(max);
-    this.sampling = true;
   }
 
   stopSampling(): WindowLatency {
-    this.sampling = false;
     return this.samples.stop();
   }
 
@@ -209,8 +207,8 @@ export async function relay(
     const tokens = seed(databaseUrl, o.accounts, o.conversations);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
 
+    // Samples only while the window is open (started and stopped below).
     const deliveries = new WindowSamples();
-    let sampling = false;
     const onMessage = (text: string) => {
       const match = UTTERANCE.exec(text);
       if (!match) {
@@ -218,10 +216,8 @@ export async function relay(
         return;
       }
       receiver.received++;
-      if (sampling) {
-        const sentAt = Number(match[2]);
-        deliveries.add(sentAt, performance.now() - sentAt);
-      }
+      const sentAt = Number(match[2]);
+      deliveries.add(sentAt, performance.now() - sentAt);
       tally.delivered(0, Number(match[1]));
     };
     tokens.forEach((token, i) => {
@@ -254,7 +250,6 @@ export async function relay(
     await delay(o.warmupSeconds * 1000);
     const expectedSamples = Math.ceil(o.rate * o.windowSeconds * 1.5);
     deliveries.start(expectedSamples);
-    sampling = true;
     sender.startSampling(expectedSamples);
     const from = snapshot(cluster, receiver);
     const postgresFrom = cpuSecondsByCommand('postgres');
@@ -266,7 +261,6 @@ export async function relay(
     const sentInWindow = pacer.sent() - sentBefore;
     const webhook = sender.stopSampling();
     const delivery = deliveries.stop();
-    sampling = false;
     pacer.stop();
     const answeredInWindow = sender.ok - okBefore;
     // Every webhook answered first (a backlog drains at the server's pace), then every delivery.
