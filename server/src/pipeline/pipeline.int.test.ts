@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
 import { connectWs } from '../test-support/ws-client.js';
 import type { OutboxRecord } from './index.js';
+import { dueEventsQuery, PLAIN_INDEX_SCANS } from './outbox-queries.js';
 import { runRetention } from './retention.js';
 
 const run = `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -247,6 +248,38 @@ describe(`durable pipeline (${target})`, () => {
       reason: 'history_trimmed',
     });
     socket.close();
+  });
+
+  it("claims due events without reading processed events' heap pages on every poll", async () => {
+    const topic = topicOf('claim-scan');
+    const db = t.server.store.db;
+    // 2,000 events past their turn, about five to a heap page, then processed: their entries
+    // stay in the due index until vacuum.
+    await db.execute(sql`
+      insert into core.outbox (type, topic, seq, payload, pending, available_at)
+      select 'note.created', ${topic}, n,
+        jsonb_build_object('padding', (select string_agg(md5(n::text || i::text), '')
+          from generate_series(1, 45) i)),
+        '{}', now() - interval '1 minute'
+      from generate_series(1, 2000) n`);
+    await db.execute(
+      sql`update core.outbox set processed = true, processed_at = now() where topic = ${topic}`,
+    );
+    // A few polls of the worker (every 100 ms here) pass over them.
+    await new Promise((r) => setTimeout(r, 500));
+    const plan = await db.transaction(async (tx) => {
+      await tx.execute(PLAIN_INDEX_SCANS);
+      const rows = rowsOf<{ 'QUERY PLAN': string }>(
+        await tx.execute(sql`explain (analyze, buffers) ${dueEventsQuery(500)}`),
+      );
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('outbox_due_idx');
+    expect(plan).not.toContain('Bitmap');
+    const buffers = /Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(plan);
+    expect(buffers).not.toBeNull();
+    // The index's leaf pages, not the 400 heap pages of the processed events.
+    expect(Number(buffers![1]) + Number(buffers![2] ?? 0)).toBeLessThan(100);
   });
 });
 

@@ -42,8 +42,11 @@ export const outbox = core.table(
   },
   (t) => [
     uniqueIndex('outbox_topic_seq_key').on(t.topic, t.seq),
-    index('outbox_unprocessed_idx')
-      .on(t.id)
+    // The workers' claim walks this in due order and stops at `now()`: events still in their
+    // committing process's turn are never visited. Entries of processed events stay until vacuum;
+    // the claim's plain index scan marks them dead as it passes, so later claims skip them.
+    index('outbox_due_idx')
+      .on(t.availableAt)
       .where(sql`not ${t.processed} and ${t.deadLetteredAt} is null`),
     index('outbox_dead_letters_idx')
       .on(t.id)

@@ -1,0 +1,2 @@
+DROP INDEX "core"."outbox_unprocessed_idx";--> statement-breakpoint
+CREATE INDEX "outbox_due_idx" ON "core"."outbox" USING btree ("available_at") WHERE not "core"."outbox"."processed" and "core"."outbox"."dead_lettered_at" is null;
