@@ -152,9 +152,13 @@ export const inboundMessages = relay.table(
     index('inbound_messages_account_seq_idx').on(t.accountId, t.eventSeq),
     index('inbound_messages_conversation_idx').on(t.conversationKey, t.createdAt),
     index('inbound_messages_created_idx').on(t.createdAt),
-    index('inbound_messages_open_idx')
-      .on(t.accountId, t.status)
-      .where(sql`status in ('queued', 'delivered')`),
+    // An account's queued messages in event order: a fresh stream's backlog and the long-poll's
+    // claim read them with the order the index keeps, and never walk past the delivered messages
+    // an agent has not answered yet (an index on status would list those too, and a delivered
+    // mark would add an entry for each).
+    index('inbound_messages_queued_idx')
+      .on(t.accountId, t.eventSeq)
+      .where(sql`status = 'queued'`),
   ],
 );
 

@@ -1,6 +1,6 @@
 // The inbound-message reads of agent delivery: a fresh stream's backlog, the gap a resync leaves,
 // the messages a resume must not repeat, and the long-poll's atomic claim.
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import { encodeOutboxEvent } from '../../pipeline/index.js';
 import { rowsOf } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
@@ -105,6 +105,21 @@ export interface ClaimedMessage {
 
 const asDate = (value: string | Date) => (value instanceof Date ? value : new Date(value));
 
+/** The long-poll's claim: marks up to `limit` queued messages delivered and returns them. */
+export function claimQueuedStatement(accountId: string, limit: number, at: Date): SQL {
+  return sql`
+    update relay.inbound_messages set status = 'delivered', delivered_at = ${at}
+    where id in (
+      select id from relay.inbound_messages
+      where account_id = ${accountId} and status = 'queued'
+      order by event_seq
+      limit ${limit}
+      for update skip locked
+    )
+    returning id, conversation_key, kakao_payload, normalized_message, callback_url,
+      callback_expires_at, created_at, event_seq`;
+}
+
 /**
  * Takes up to `limit` queued messages of the account, oldest first, and marks them delivered in
  * the same statement: two pollers of one account never get the same message.
@@ -114,17 +129,7 @@ export async function claimQueued(
   accountId: string,
   limit: number,
 ): Promise<ClaimedMessage[]> {
-  const result = await ctx.db.execute(sql`
-    update relay.inbound_messages set status = 'delivered', delivered_at = ${new Date(ctx.now())}
-    where id in (
-      select id from relay.inbound_messages
-      where account_id = ${accountId} and status = 'queued'
-      order by event_seq
-      limit ${limit}
-      for update skip locked
-    )
-    returning id, conversation_key, kakao_payload, normalized_message, callback_url,
-      callback_expires_at, created_at, event_seq`);
+  const result = await ctx.db.execute(claimQueuedStatement(accountId, limit, new Date(ctx.now())));
   return rowsOf<ClaimedRow>(result)
     .map((r) => ({
       id: r.id,

@@ -1,7 +1,8 @@
 // The long-poll over real HTTP: queued messages at once (and marked delivered), a wait woken by
 // the hub when a message is queued, and an empty answer when the wait runs out.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../store/index.js';
 import { waitFor } from '../../test-support/processes.js';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
@@ -9,6 +10,7 @@ import type { RelayContext } from '../context.js';
 import { call, makeAccount, queueMessage } from '../openclaw/test-fixtures.js';
 import { inboundMessages } from '../schema.js';
 import { accountTopic } from '../topics.js';
+import { claimQueuedStatement } from './inbound-queries.js';
 
 describe(`relay long-poll (${target})`, () => {
   let t: TestServer;
@@ -85,5 +87,38 @@ describe(`relay long-poll (${target})`, () => {
     const account = await makeAccount(ctx);
     const answer = await poll(account.token, '?wait=1');
     expect(answer).toMatchObject({ status: 200, body: { messages: [], hasMore: false } });
+  });
+  it('drains a backlog page by page without walking past the pages already claimed', async () => {
+    const account = await makeAccount(ctx);
+    // An agent that was away: 1,500 queued messages, about five to a heap page, and statistics
+    // that know it.
+    await ctx.db.execute(sql`
+      insert into relay.inbound_messages (account_id, conversation_key, kakao_payload,
+        normalized_message, status, event_seq)
+      select ${account.id}::uuid, 'bot-1:user-1',
+        jsonb_build_object('padding', (select string_agg(md5(n::text || i::text), '')
+          from generate_series(1, 45) i)),
+        '{}'::jsonb, 'queued', n
+      from generate_series(1, 1500) n`);
+    await ctx.db.execute(sql`analyze relay.inbound_messages`);
+    for (let page = 0; page < 14; page++) {
+      await ctx.db.execute(claimQueuedStatement(account.id, 100, new Date()));
+    }
+    const plan = rowsOf<{ 'QUERY PLAN': string }>(
+      await ctx.db.execute(
+        sql`explain (analyze, buffers) ${claimQueuedStatement(account.id, 100, new Date())}`,
+      ),
+    ).map((r) => r['QUERY PLAN']);
+    // The scan that picks the page (the update of the 100 rows it picked comes on top).
+    const scan = plan.findIndex((line) => /Scan .*on inbound_messages/.test(line));
+    expect(scan, plan.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(plan[scan]).toContain('rows=100');
+    const buffers = plan
+      .slice(scan)
+      .map((line) => /Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(line))
+      .find((match) => match);
+    expect(buffers, plan.join('\n')).toBeDefined();
+    // The page's own rows and index entries, not the 280 heap pages claimed before it.
+    expect(Number(buffers![1]) + Number(buffers![2] ?? 0)).toBeLessThan(150);
   });
 });

@@ -1,0 +1,2 @@
+DROP INDEX "relay"."inbound_messages_open_idx";--> statement-breakpoint
+CREATE INDEX "inbound_messages_queued_idx" ON "relay"."inbound_messages" USING btree ("account_id","event_seq") WHERE status = 'queued';
