@@ -275,7 +275,6 @@ describe(`durable pipeline (${target})`, () => {
       return rows.map((r) => r['QUERY PLAN']).join('\n');
     });
     expect(plan).toContain('outbox_due_idx');
-    expect(plan).not.toContain('Bitmap');
     const buffers = /Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(plan);
     expect(buffers).not.toBeNull();
     // The index's leaf pages, not the 400 heap pages of the processed events.

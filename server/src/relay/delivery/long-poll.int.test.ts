@@ -88,6 +88,7 @@ describe(`relay long-poll (${target})`, () => {
     const answer = await poll(account.token, '?wait=1');
     expect(answer).toMatchObject({ status: 200, body: { messages: [], hasMore: false } });
   });
+
   it('drains a backlog page by page without walking past the pages already claimed', async () => {
     const account = await makeAccount(ctx);
     // An agent that was away: 1,500 queued messages, about five to a heap page, and statistics
