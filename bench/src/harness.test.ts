@@ -61,6 +61,15 @@ describe('WindowSamples', () => {
     ]);
   });
 
+  it('tells the wall-clock time of its second 0', () => {
+    const samples = new WindowSamples();
+    const before = Date.now();
+    samples.start(1, performance.now() - 2000);
+    const startedAt = Date.parse(samples.stop().startedAt);
+    expect(startedAt).toBeGreaterThanOrEqual(before - 2000 - 5);
+    expect(startedAt).toBeLessThanOrEqual(Date.now() - 2000 + 5);
+  });
+
   it('keeps no more samples than it was started with, and none outside start and stop', () => {
     const samples = new WindowSamples();
     samples.add(0, 1);

@@ -112,6 +112,8 @@ export interface SecondLatency {
 }
 
 export interface WindowLatency extends Latency {
+  /** Wall-clock time of second 0, to line the seconds up with other logs (PostgreSQL's, say). */
+  startedAt: string;
   /** The same percentiles per second of the window: where a tail comes from. */
   bySecond: SecondLatency[];
 }
@@ -126,12 +128,14 @@ export class WindowSamples {
   private seconds = new Uint16Array(0);
   private count = 0;
   private startedAt = 0;
+  private startedAtWall = 0;
 
   start(max: number, at = performance.now()): void {
     this.values = new Float64Array(max);
     this.seconds = new Uint16Array(max);
     this.count = 0;
     this.startedAt = at;
+    this.startedAtWall = Date.now() - (performance.now() - at);
   }
 
   /** Ignored when full, and before `start` or after `stop`. */
@@ -158,6 +162,7 @@ export class WindowSamples {
     this.count = 0;
     return {
       ...overall,
+      startedAt: new Date(this.startedAtWall).toISOString(),
       bySecond: [...bySecond]
         .sort(([a], [b]) => a - b)
         .map(([second, list]) => {

@@ -40,9 +40,11 @@ function latency(summary: unknown): string {
 function p99BySecond(title: string, summary: unknown): string[] {
   const seconds = ((summary ?? {}) as Obj).bySecond as Obj[] | undefined;
   if (!seconds?.length) return [];
+  const startedAt = ((summary ?? {}) as Obj).startedAt;
+  const from = typeof startedAt === 'string' ? ` (second 0 began at ${startedAt})` : '';
   return [
     '',
-    `${title}, p99 ms by second of the window: ${seconds.map((s) => cell(s.p99Ms)).join(', ')}`,
+    `${title}, p99 ms by second of the window${from}: ${seconds.map((s) => cell(s.p99Ms)).join(', ')}`,
   ];
 }
 
