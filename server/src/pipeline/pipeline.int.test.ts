@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../store/index.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
+import { buffersOf, explainAnalyze } from '../test-support/query-plans.js';
 import { connectWs } from '../test-support/ws-client.js';
 import type { OutboxRecord } from './index.js';
 import { dueEventsQuery, PLAIN_INDEX_SCANS } from './outbox-queries.js';
@@ -269,16 +270,11 @@ describe(`durable pipeline (${target})`, () => {
     await new Promise((r) => setTimeout(r, 500));
     const plan = await db.transaction(async (tx) => {
       await tx.execute(PLAIN_INDEX_SCANS);
-      const rows = rowsOf<{ 'QUERY PLAN': string }>(
-        await tx.execute(sql`explain (analyze, buffers) ${dueEventsQuery(500)}`),
-      );
-      return rows.map((r) => r['QUERY PLAN']).join('\n');
+      return explainAnalyze(tx, dueEventsQuery(500));
     });
-    expect(plan).toContain('outbox_due_idx');
-    const buffers = /Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(plan);
-    expect(buffers).not.toBeNull();
+    expect(plan.join('\n')).toContain('outbox_due_idx');
     // The index's leaf pages, not the 400 heap pages of the processed events.
-    expect(Number(buffers![1]) + Number(buffers![2] ?? 0)).toBeLessThan(100);
+    expect(buffersOf(plan)).toBeLessThan(100);
   });
 });
 

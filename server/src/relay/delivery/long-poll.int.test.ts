@@ -2,8 +2,8 @@
 // the hub when a message is queued, and an empty answer when the wait runs out.
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../../store/index.js';
 import { waitFor } from '../../test-support/processes.js';
+import { buffersOf, explainAnalyze } from '../../test-support/query-plans.js';
 import { startTestServer, type TestServer } from '../../test-support/server.js';
 import { target } from '../../test-support/services.js';
 import type { RelayContext } from '../context.js';
@@ -105,21 +105,12 @@ describe(`relay long-poll (${target})`, () => {
     for (let page = 0; page < 14; page++) {
       await ctx.db.execute(claimQueuedStatement(account.id, 100, new Date()));
     }
-    const plan = rowsOf<{ 'QUERY PLAN': string }>(
-      await ctx.db.execute(
-        sql`explain (analyze, buffers) ${claimQueuedStatement(account.id, 100, new Date())}`,
-      ),
-    ).map((r) => r['QUERY PLAN']);
+    const plan = await explainAnalyze(ctx.db, claimQueuedStatement(account.id, 100, new Date()));
     // The scan that picks the page (the update of the 100 rows it picked comes on top).
     const scan = plan.findIndex((line) => /Scan .*on inbound_messages/.test(line));
     expect(scan, plan.join('\n')).toBeGreaterThanOrEqual(0);
     expect(plan[scan]).toContain('rows=100');
-    const buffers = plan
-      .slice(scan)
-      .map((line) => /Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(line))
-      .find((match) => match);
-    expect(buffers, plan.join('\n')).toBeDefined();
     // The page's own rows and index entries, not the 280 heap pages claimed before it.
-    expect(Number(buffers![1]) + Number(buffers![2] ?? 0)).toBeLessThan(150);
+    expect(buffersOf(plan, scan)).toBeLessThan(150);
   });
 });
