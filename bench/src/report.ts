@@ -38,9 +38,9 @@ function latency(summary: unknown): string {
 
 /** The p99 of every second of a window, in order (results before it have none). */
 function p99BySecond(title: string, summary: unknown): string[] {
-  const seconds = ((summary ?? {}) as Obj).bySecond as Obj[] | undefined;
+  const { bySecond, startedAt } = (summary ?? {}) as Obj;
+  const seconds = bySecond as Obj[] | undefined;
   if (!seconds?.length) return [];
-  const startedAt = ((summary ?? {}) as Obj).startedAt;
   const from = typeof startedAt === 'string' ? ` (second 0 began at ${startedAt})` : '';
   return [
     '',
