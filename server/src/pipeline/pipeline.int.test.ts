@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../store/index.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
-import { buffersOf, explainAnalyze } from '../test-support/query-plans.js';
+import { buffersOf, explainAnalyze, heapPagesOf } from '../test-support/query-plans.js';
 import { connectWs } from '../test-support/ws-client.js';
 import type { OutboxRecord } from './index.js';
-import { dueEventsQuery, PLAIN_INDEX_SCANS } from './outbox-queries.js';
+import { dueEventsQuery, markProcessed, PLAIN_INDEX_SCANS } from './outbox-queries.js';
 import { runRetention } from './retention.js';
 
 const run = `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -254,7 +254,7 @@ describe(`durable pipeline (${target})`, () => {
   it("claims due events without reading processed events' heap pages on every poll", async () => {
     const topic = topicOf('claim-scan');
     const db = t.server.store.db;
-    // 2,000 events past their turn, about five to a heap page, then processed: their entries
+    // 2,000 events past their turn, two to a heap page, then processed: their entries
     // stay in the due index until vacuum.
     await db.execute(sql`
       insert into core.outbox (type, topic, seq, payload, pending, available_at)
@@ -273,8 +273,30 @@ describe(`durable pipeline (${target})`, () => {
       return explainAnalyze(tx, dueEventsQuery(500));
     });
     expect(plan.join('\n')).toContain('outbox_due_idx');
-    // The index's leaf pages, not the 400 heap pages of the processed events.
+    // The index's leaf pages, not the 1,000 heap pages of the processed events.
     expect(buffersOf(plan)).toBeLessThan(100);
+  });
+
+  it('keeps a processed event on its page, so the mark does not log the payload again', async () => {
+    const topic = topicOf('processed-mark');
+    const db = t.server.store.db;
+    // One commit's worth of events with kilobyte payloads, not yet due for the workers, and then
+    // processed together, as the fast path marks a batch.
+    const ids = rowsOf<{ id: number }>(
+      await db.execute(sql`
+        insert into core.outbox (type, topic, seq, payload, pending, available_at)
+        select 'note.created', ${topic}, n,
+          jsonb_build_object('padding', (select string_agg(md5(n::text || i::text), '')
+            from generate_series(1, 30) i)),
+          '{}', now() + interval '1 hour'
+        from generate_series(1, 40) n
+        returning id`),
+    ).map((r) => Number(r.id));
+    const events = sql`from core.outbox where topic = ${topic} order by id`;
+    const before = await heapPagesOf(db, events);
+    await markProcessed(db, ids);
+    // A new version on another page is logged whole; on its own page, only the bytes that changed.
+    expect(await heapPagesOf(db, events)).toEqual(before);
   });
 });
 

@@ -119,7 +119,11 @@ export const pairingCodes = relay.table(
   ],
 );
 
-/** A Kakao message routed to an agent, and its life: queued → delivered → acked | expired. */
+/**
+ * A Kakao message routed to an agent, and its life: queued → delivered → acked | expired. Pages
+ * are filled to half (`fillfactor = 50`, migration 0012_update_room) so that status changes keep
+ * a row on its page and are logged without the Kakao payload.
+ */
 export const inboundMessages = relay.table(
   'inbound_messages',
   {

@@ -1,4 +1,5 @@
-// Runs a statement under EXPLAIN (ANALYZE, BUFFERS), for tests that check how much a query reads.
+// Runs a statement under EXPLAIN (ANALYZE, BUFFERS), for tests that check how much a query reads,
+// and finds where rows live, for tests that check where an update puts a row's new version.
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Executor } from '../store/index.js';
 
@@ -20,4 +21,12 @@ export function buffersOf(plan: readonly string[], from = 0): number {
     if (match) return Number(match[1]) + Number(match[2] ?? 0);
   }
   throw new Error(`no buffer counts in the plan:\n${plan.join('\n')}`);
+}
+
+/** The heap page of each row `from` selects (`from table where ... order by ...`), in its order. */
+export async function heapPagesOf(executor: Executor, from: SQL): Promise<number[]> {
+  const rows = rowsOf<{ page: number }>(
+    await executor.execute(sql`select (ctid::text::point)[0]::int as page ${from}`),
+  );
+  return rows.map((r) => r.page);
 }
