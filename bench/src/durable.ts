@@ -218,35 +218,25 @@ function serverView(before: string, after: string) {
 }
 
 /**
- * How long the rows a phase wrote took from their commit's transaction start to being marked
- * processed (by the fast path, or by a relay worker that took them over), from the table itself.
+ * How long the events a phase wrote took from their commit to the commit of their processed mark
+ * (by the fast path, or by a relay worker that took them over): the server's histogram between
+ * `before` and a scrape taken once no event of the phase has work left.
  */
-async function processedLag(databaseUrl: string, afterId: number) {
+async function processedLag(databaseUrl: string, http: string, afterId: number, before: string) {
   const unprocessed = () =>
-    Number(
-      psql(databaseUrl, `select count(*) from core.outbox where id > ${afterId} and not processed`),
-    );
+    Number(psql(databaseUrl, `select count(*) from core.outbox_work where event_id > ${afterId}`));
   const deadline = performance.now() + DRAIN_MS;
   let left = unprocessed();
   while (left > 0 && performance.now() < deadline) {
     await delay(250);
     left = unprocessed();
   }
-  const [rows = 0, p50 = 0, p99 = 0, max = 0] = psql(
-    databaseUrl,
-    `select count(*), coalesce(percentile_cont(0.5) within group (order by lag), 0),
-       coalesce(percentile_cont(0.99) within group (order by lag), 0), coalesce(max(lag), 0)
-     from (select extract(epoch from processed_at - created_at) * 1000 as lag
-           from core.outbox where id > ${afterId} and processed) x`,
-  )
-    .split('|')
-    .map(Number);
+  const lag = serverQuantiles(before, await scrape(http), 'outbox_commit_to_processed_seconds');
   return {
-    rows,
+    rows: lag?.count ?? 0,
     stillUnprocessed: left,
-    p50Ms: round(p50, 1),
-    p99Ms: round(p99, 1),
-    maxMs: round(max, 1),
+    p50Ms: lag?.p50Ms ?? null,
+    p99Ms: lag?.p99Ms ?? null,
   };
 }
 
@@ -331,7 +321,7 @@ export async function durable(
       publishToAcknowledgement: apiLatency,
       drained: fixedDrained,
       server: serverView(metricsBefore, metricsAfter),
-      createdToProcessed: await processedLag(databaseUrl, phaseStartId),
+      createdToProcessed: await processedLag(databaseUrl, http, phaseStartId, metricsBefore),
     };
 
     // ---- closed loop: the most events committed and delivered per second -----------------
@@ -363,7 +353,7 @@ export async function durable(
         publishToAcknowledgement: ackLatency,
         drained,
         server: serverView(before, after),
-        createdToProcessed: await processedLag(databaseUrl, phaseStartId),
+        createdToProcessed: await processedLag(databaseUrl, http, phaseStartId, before),
       });
     }
     const delivery = {

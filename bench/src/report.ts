@@ -91,7 +91,7 @@ function durable(r: Row): string {
         'load gen CPU %',
         'run-queue wait % server / load gen',
         'events published by relay workers',
-        'row created-to-processed p50 / p99 ms',
+        'commit-to-processed p50 / p99 ms',
       ],
       saturation.map((s) => [
         s.publishers,
@@ -121,7 +121,7 @@ function durable(r: Row): string {
         'server: HTTP publish p50 / p99 ms',
         'server: outbox commit-to-publish p50 / p99 ms (fast path events)',
         'events published by relay workers',
-        'row created-to-processed p50 / p99 ms',
+        'commit-to-processed p50 / p99 ms',
         'server: publish-to-socket p50 / p99 ms',
         'server CPU %',
         'server µs/event',

@@ -2,7 +2,7 @@
 // by page, redrive making them due again, and the outbox metrics on /metrics.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf } from '../store/index.js';
+import { processedFlags } from '../test-support/outbox.js';
 import { scrape, sampleValue } from '../test-support/metrics-text.js';
 import { skipAfterFailure, waitFor } from '../test-support/processes.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
@@ -213,10 +213,8 @@ describe(`outbox admin API (${target})`, () => {
   });
 
   async function processed(id: number): Promise<boolean> {
-    const rows = rowsOf<{ processed: boolean }>(
-      await t.server.store.db.execute(sql`select processed from core.outbox where id = ${id}`),
-    );
-    return rows[0]?.processed === true;
+    const [flag] = await processedFlags(t.server.store.db, sql`o.id = ${id}`);
+    return flag === true;
   }
 
   it('redrives chosen dead letters: they are due again and their consumer runs', async () => {

@@ -35,7 +35,7 @@ export interface OutboxRow {
   seq: string | number;
   payload: Record<string, unknown>;
   pending: string[] | null;
-  retry_count: string | number;
+  retry_count: string | number | null;
   created_ms: string | number;
 }
 
@@ -47,20 +47,19 @@ export function recordFromRow(row: OutboxRow): OutboxRecord {
     seq: Number(row.seq),
     payload: row.payload,
     pending: row.pending ?? [],
-    retryCount: Number(row.retry_count),
+    retryCount: Number(row.retry_count ?? 0),
     createdAtMs: Number(row.created_ms),
   };
 }
 
-/** The columns selected into an `OutboxRow`. */
-export const RECORD_COLUMNS = `id::text as id, type, topic, seq::text as seq, payload, pending,
-  retry_count, extract(epoch from created_at) * 1000 as created_ms`;
+/**
+ * The columns selected into an `OutboxRow`, from an event `o` and its work row `w` (left joined:
+ * an event without work has no consumer left).
+ */
+export const RECORD_COLUMNS = `o.id::text as id, o.type, o.topic, o.seq::text as seq, o.payload,
+  w.pending, w.retry_count, extract(epoch from o.created_at) * 1000 as created_ms`;
 
-/** `RECORD_COLUMNS` but the payload, for a writer that has it already (`recordWithPayload`). */
-export const APPENDED_COLUMNS = `id::text as id, type, topic, seq::text as seq, pending,
-  retry_count, extract(epoch from created_at) * 1000 as created_ms`;
-
-/** The record of a row selected with `APPENDED_COLUMNS`, with the payload its writer wrote. */
+/** The record of a row selected without its payload, with the payload its writer wrote. */
 export function recordWithPayload(
   row: Omit<OutboxRow, 'payload'>,
   payload: Record<string, unknown>,

@@ -33,7 +33,8 @@ export interface FastPathOptions {
 }
 
 export class FastPath {
-  private readonly done: number[] = [];
+  /** Events done by every consumer, with the time of their commit, waiting for their mark. */
+  private readonly done: Array<{ id: number; committedAt: number }> = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private writing = false;
@@ -70,7 +71,7 @@ export class FastPath {
         const outcome = await runConsumers(consumers, record, consumerTimeoutMs);
         if (outcome.remaining.length === 0) {
           metrics?.observePublished('fast', committedAt);
-          this.markDone(record.id);
+          this.markDone(record.id, committedAt);
           return;
         }
         const update = failureUpdate(record, outcome, policy);
@@ -100,8 +101,8 @@ export class FastPath {
     this.options.wakeLocal();
   }
 
-  private markDone(id: number): void {
-    this.done.push(id);
+  private markDone(id: number, committedAt: number): void {
+    this.done.push({ id, committedAt });
     if (this.done.length >= this.maxBatch) this.flushNow();
     else this.flushTimer ??= setTimeout(() => this.flushNow(), this.flushDelayMs);
   }
@@ -124,9 +125,14 @@ export class FastPath {
 
   private async writeMarks(): Promise<void> {
     while (this.done.length > 0) {
-      const ids = this.done.splice(0, 5000);
+      const marks = this.done.splice(0, 5000);
+      const ids = marks.map((m) => m.id);
       try {
         await markProcessed(this.options.db, ids);
+        this.options.metrics?.observeProcessed(
+          'fast',
+          marks.map((m) => m.committedAt),
+        );
       } catch (err) {
         // A failed mark only means a worker publishes these again after the grace period.
         this.options.logger.warn(

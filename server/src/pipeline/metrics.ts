@@ -8,6 +8,7 @@ export type PublishPath = 'fast' | 'worker';
 export class OutboxMetrics {
   readonly published: Counter<'path'>;
   readonly commitToPublish: Histogram<'path'>;
+  readonly commitToProcessed: Histogram<'path'>;
   readonly retries: Counter<'reason'>;
   readonly deadLettered: Counter;
 
@@ -57,6 +58,13 @@ export class OutboxMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
+    this.commitToProcessed = new Histogram({
+      name: 'outbox_commit_to_processed_seconds',
+      help: 'From the commit of an outbox event to the commit of its processed mark, by path.',
+      labelNames: ['path'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
     this.retries = new Counter({
       name: 'outbox_retries_total',
       help: 'Failed outbox attempts scheduled again: `failed` uses up an attempt, `unavailable` does not.',
@@ -73,5 +81,12 @@ export class OutboxMetrics {
   observePublished(path: PublishPath, sinceMs: number): void {
     this.published.inc({ path });
     this.commitToPublish.observe({ path }, Math.max(0, Date.now() - sinceMs) / 1000);
+  }
+
+  /** Events whose processed marks committed now, each committed at its `sinceMs`. */
+  observeProcessed(path: PublishPath, sinceMs: readonly number[]): void {
+    const child = this.commitToProcessed.labels({ path });
+    const now = Date.now();
+    for (const since of sinceMs) child.observe(Math.max(0, now - since) / 1000);
   }
 }

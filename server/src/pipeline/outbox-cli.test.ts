@@ -72,14 +72,20 @@ describe.skipIf(cliSkip)(
       });
       try {
         const inserted = await store.db.execute(sql`
-          insert into core.outbox
-            (type, topic, seq, payload, pending, retry_count, error, dead_lettered_at, created_at)
-          select 'mail.sent', 'durable.cli', n, '{}'::jsonb, '{mailer}', 5,
-            'mailer: SMTP 550 mailbox unavailable' || chr(10) || 'second line',
-            case when n <= 3 then now() end, now() - interval '30 seconds'
-          from generate_series(1, 4) as n
-          order by n
-          returning id::text as id, seq`);
+          with events as (
+            insert into core.outbox (type, topic, seq, payload, created_at)
+            select 'mail.sent', 'durable.cli', n, '{}'::jsonb, now() - interval '30 seconds'
+            from generate_series(1, 4) as n
+            order by n
+            returning id, seq
+          ), work as (
+            insert into core.outbox_work (event_id, pending, retry_count, error, dead_lettered_at)
+            select id, '{mailer}', 5,
+              'mailer: SMTP 550 mailbox unavailable' || chr(10) || 'second line',
+              case when seq <= 3 then now() end
+            from events
+          )
+          select id::text as id, seq from events`);
         deadIds = rowsOf<{ id: string; seq: number }>(inserted)
           .filter((r) => Number(r.seq) <= 3)
           .map((r) => Number(r.id))

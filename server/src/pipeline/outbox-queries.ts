@@ -1,9 +1,9 @@
-// Every statement the pipeline runs against core.outbox and core.topic_seqs. Each works on
-// PostgreSQL, through PgBouncer in transaction mode, and on PGlite.
+// Every statement the pipeline runs against core.outbox, core.outbox_work and core.topic_seqs.
+// Each works on PostgreSQL, through PgBouncer in transaction mode, and on PGlite. An event is
+// processed when it has no work row: it had no consumer, or the last one succeeded.
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayLiteral, rowsOf, type Executor } from '../store/index.js';
 import {
-  APPENDED_COLUMNS,
   RECORD_COLUMNS,
   recordFromRow,
   recordWithPayload,
@@ -24,8 +24,8 @@ export interface AppendItem {
 /**
  * Inserts events in one statement: each topic's seq row is bumped once by the number of its
  * events (its row lock orders concurrent writers, so seqs commit in order and without holes),
- * and each event gets the next seq of its topic in input order. Events with no consumer are
- * stored processed. Returns the records in input order.
+ * and each event gets the next seq of its topic in input order. Events with consumers get their
+ * work row; the others are stored processed. Returns the records in input order.
  */
 export async function insertEvents(
   executor: Executor,
@@ -47,15 +47,22 @@ export async function insertEvents(
       select distinct topic, n from input order by topic
       on conflict (topic) do update set last_seq = t.last_seq + excluded.last_seq
       returning topic, last_seq
+    ), numbered as (
+      select i.*, s.last_seq - i.n + i.r as seq from input i join seqs s using (topic)
+    ), o as (
+      insert into core.outbox (type, topic, seq, payload)
+      select type, topic, seq, payload from numbered
+      returning id, type, topic, seq, payload, created_at
+    ), w as (
+      -- The committing process's turn starts at this statement, not at the transaction's start.
+      insert into core.outbox_work (event_id, pending, available_at)
+      select o.id, n.pending,
+        clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+      from o join numbered n using (topic, seq)
+      where cardinality(n.pending) > 0
+      returning event_id, pending, retry_count
     )
-    -- The committing process's turn starts at this statement, not at the transaction's start.
-    insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
-    select i.type, i.topic, s.last_seq - i.n + i.r, i.payload, i.pending,
-      cardinality(i.pending) = 0,
-      case when cardinality(i.pending) = 0 then now() end,
-      clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
-    from input i join seqs s using (topic)
-    returning ${sql.raw(RECORD_COLUMNS)}`);
+    select ${sql.raw(RECORD_COLUMNS)} from o left join w on w.event_id = o.id`);
   const byTopic = new Map<string, OutboxRecord[]>();
   for (const record of rowsOf<OutboxRow>(result).map(recordFromRow)) {
     const list = byTopic.get(record.topic);
@@ -80,10 +87,11 @@ export interface TopicExpression {
 }
 
 /**
- * Two CTEs that append one event inside a caller's statement: `appended_seq` bumps the topic's
- * seq once per row of the CTE `after` (one row, or none to append nothing), so the locks that
- * CTE takes come first, and `appended` inserts the event with `payload(seq)`, returning
- * `APPENDED_COLUMNS` (the writer has the payload: it wrote it).
+ * CTEs that append one event inside a caller's statement: `appended_seq` bumps the topic's seq
+ * once per row of the CTE `after` (one row, or none to append nothing), so the locks that CTE
+ * takes come first; `appended_event` inserts the event with `payload(seq)` (and
+ * `appended_work` its work row, when it has consumers); `appended` is its record without the
+ * payload (the writer has it: it wrote it).
  */
 export function appendCtes(
   item: Omit<AppendItem, 'payload' | 'topic'> & { readonly topic: string | TopicExpression },
@@ -91,7 +99,6 @@ export function appendCtes(
   workerDelayMs: number,
   after: string,
 ): SQL {
-  const done = item.pending.length === 0;
   // Consumer names are lowercase identifiers, so the array literal needs no quoting.
   const pending = arrayLiteral(item.pending);
   const topic =
@@ -103,13 +110,24 @@ export function appendCtes(
       select ${topic}, 1 from ${sql.identifier(after)}
       on conflict (topic) do update set last_seq = t.last_seq + 1
       returning topic, last_seq
-    ), appended as (
-      insert into core.outbox (type, topic, seq, payload, pending, processed, processed_at, available_at)
-      select ${item.type}, s.topic, s.last_seq, ${payload(sql`s.last_seq`)},
-        ${pending}::text[], ${done}::boolean, case when ${done}::boolean then now() end,
-        clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+    ), appended_event as (
+      insert into core.outbox (type, topic, seq, payload)
+      select ${item.type}, s.topic, s.last_seq, ${payload(sql`s.last_seq`)}
       from appended_seq s
-      returning ${sql.raw(APPENDED_COLUMNS)}
+      returning id, type, topic, seq, created_at
+    ), ${
+      item.pending.length === 0
+        ? sql``
+        : sql`appended_work as (
+      insert into core.outbox_work (event_id, pending, available_at)
+      select id, ${pending}::text[],
+        clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+      from appended_event
+    ), `
+    }appended as (
+      select o.id::text as id, o.type, o.topic, o.seq::text as seq, ${pending}::text[] as pending,
+        0 as retry_count, extract(epoch from o.created_at) * 1000 as created_ms
+      from appended_event o
     )`;
 }
 
@@ -128,13 +146,11 @@ async function insertOneEvent(
   return recordWithPayload(row, item.payload, payloadJson);
 }
 
-/** Marks events done for every consumer. */
+/** Marks events done for every consumer: their work rows go. */
 export async function markProcessed(executor: Executor, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
   await executor.execute(sql`
-    update core.outbox set processed = true, processed_at = now(), pending = '{}', error = null,
-      dead_lettered_at = null
-    where id = any(${arrayLiteral(ids)}::bigint[]) and not processed`);
+    delete from core.outbox_work where event_id = any(${arrayLiteral(ids)}::bigint[])`);
 }
 
 export interface FailureUpdate {
@@ -155,14 +171,14 @@ export async function recordFailures(
 ): Promise<void> {
   if (failures.length === 0) return;
   await executor.execute(sql`
-    update core.outbox o set
+    update core.outbox_work w set
       pending = array(select jsonb_array_elements_text(f->'pending')),
-      retry_count = o.retry_count + (f->>'attemptsUsed')::int,
+      retry_count = w.retry_count + (f->>'attemptsUsed')::int,
       error = f->>'error',
       available_at = now() + make_interval(secs => (f->>'delayMs')::float8 / 1000),
       dead_lettered_at = case when (f->>'deadLetter')::boolean then now() end
     from jsonb_array_elements(${JSON.stringify(failures)}::jsonb) f
-    where o.id = (f->>'id')::bigint and not o.processed`);
+    where w.event_id = (f->>'id')::bigint`);
 }
 
 export async function notifyWorkers(executor: Executor): Promise<void> {
@@ -170,22 +186,23 @@ export async function notifyWorkers(executor: Executor): Promise<void> {
 }
 
 /**
- * The fast path marks nearly every event processed before it is due, and the due index keeps an
- * entry for each until vacuum: tens of thousands between autovacuums on a busy node. A bitmap
+ * The fast path deletes nearly every work row before it is due, and the due index keeps an entry
+ * for each until vacuum: tens of thousands between autovacuums on a busy node. A bitmap
  * scan (the planner's pick for the few rows it expects) reads the heap for every one of them on
  * every poll; a plain index scan marks each dead entry as it passes, and no later scan reads its
  * heap page again. For the rest of the caller's transaction.
  */
 export const PLAIN_INDEX_SCANS = sql`set local enable_bitmapscan = off`;
 
-/** Due events, oldest due first, locked; rows another worker holds are skipped. */
+/** Due events, oldest due first, their work rows locked; rows another worker holds are skipped. */
 export function dueEventsQuery(limit: number): SQL {
   return sql`
-    select ${sql.raw(RECORD_COLUMNS)} from core.outbox o
-    where not processed and dead_lettered_at is null and available_at <= now()
-    order by o.available_at
+    select ${sql.raw(RECORD_COLUMNS)}
+    from core.outbox_work w join core.outbox o on o.id = w.event_id
+    where w.dead_lettered_at is null and w.available_at <= now()
+    order by w.available_at
     limit ${limit}
-    for update skip locked`;
+    for update of w skip locked`;
 }
 
 /**
@@ -258,12 +275,11 @@ export interface OutboxStats {
 export async function readStats(executor: Executor): Promise<OutboxStats> {
   const result = await executor.execute(sql`
     select
-      (select count(*) from core.outbox where not processed and dead_lettered_at is null)::int
-        as pending,
-      coalesce((select extract(epoch from now() - min(created_at)) from core.outbox
-        where not processed and dead_lettered_at is null), 0)::float8 as oldest,
-      (select count(*) from core.outbox where not processed and dead_lettered_at is not null)::int
-        as dead`);
+      (select count(*) from core.outbox_work where dead_lettered_at is null)::int as pending,
+      coalesce((select extract(epoch from now() - min(o.created_at))
+        from core.outbox_work w join core.outbox o on o.id = w.event_id
+        where w.dead_lettered_at is null), 0)::float8 as oldest,
+      (select count(*) from core.outbox_work where dead_lettered_at is not null)::int as dead`);
   const row = rowsOf<{ pending: number; oldest: number; dead: number }>(result)[0];
   return {
     pending: Number(row?.pending ?? 0),
@@ -289,10 +305,9 @@ export interface DeadLetter {
  * columns `id` (text), `topic`, `type`, `error`, `retry_count`, `created_at`.
  */
 export function deadLettersUnder(prefix: string): SQL {
-  return sql`select x.id::text as id, x.topic, x.type, x.error, x.retry_count, x.created_at
-    from core.outbox x
-    where not x.processed and x.dead_lettered_at is not null
-      and starts_with(x.topic, ${prefix}::text)`;
+  return sql`select x.id::text as id, x.topic, x.type, xw.error, xw.retry_count, x.created_at
+    from core.outbox_work xw join core.outbox x on x.id = xw.event_id
+    where xw.dead_lettered_at is not null and starts_with(x.topic, ${prefix}::text)`;
 }
 
 /** Dead letters oldest first, after the id `afterId` (a cursor). */
@@ -302,12 +317,13 @@ export async function listDeadLetters(
   limit: number,
 ): Promise<DeadLetter[]> {
   const result = await executor.execute(sql`
-    select id::text as id, type, topic, seq::text as seq, pending, retry_count, error,
-      to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
-      to_char(dead_lettered_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as dead_at
-    from core.outbox o
-    where not processed and dead_lettered_at is not null and o.id > ${afterId}
-    order by o.id
+    select o.id::text as id, o.type, o.topic, o.seq::text as seq, w.pending, w.retry_count,
+      w.error,
+      to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
+      to_char(w.dead_lettered_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as dead_at
+    from core.outbox_work w join core.outbox o on o.id = w.event_id
+    where w.dead_lettered_at is not null and w.event_id > ${afterId}
+    order by w.event_id
     limit ${limit}`);
   return rowsOf<{
     id: string;
@@ -339,10 +355,10 @@ export async function redriveDeadLetters(
 ): Promise<number> {
   const result = await executor.execute(sql`
     with redriven as (
-      update core.outbox set dead_lettered_at = null, retry_count = 0, available_at = now()
-      where not processed and dead_lettered_at is not null
-        ${ids ? sql`and id = any(${arrayLiteral(ids)}::bigint[])` : sql``}
-      returning id
+      update core.outbox_work set dead_lettered_at = null, retry_count = 0, available_at = now()
+      where dead_lettered_at is not null
+        ${ids ? sql`and event_id = any(${arrayLiteral(ids)}::bigint[])` : sql``}
+      returning event_id
     )
     select count(*)::int as count from redriven`);
   const count = Number(rowsOf<{ count: number }>(result)[0]?.count ?? 0);
@@ -350,7 +366,10 @@ export async function redriveDeadLetters(
   return count;
 }
 
-/** Deletes up to `limit` processed events older than `olderThanSeconds`; returns how many. */
+/**
+ * Deletes up to `limit` processed events written more than `olderThanSeconds` ago; returns how
+ * many. Events with work left (dead letters included) stay.
+ */
 export async function deleteProcessed(
   executor: Executor,
   olderThanSeconds: number,
@@ -358,9 +377,10 @@ export async function deleteProcessed(
 ): Promise<number> {
   const result = await executor.execute(sql`
     with doomed as (
-      select id from core.outbox
-      where processed and processed_at < now() - make_interval(secs => ${olderThanSeconds}::float8)
-      order by processed_at
+      select o.id from core.outbox o
+      where o.created_at < now() - make_interval(secs => ${olderThanSeconds}::float8)
+        and not exists (select from core.outbox_work w where w.event_id = o.id)
+      order by o.created_at
       limit ${limit}
     ), deleted as (
       delete from core.outbox o using doomed where o.id = doomed.id returning 1

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../store/index.js';
 import { startTestServer, type TestServer } from '../test-support/server.js';
 import { target } from '../test-support/services.js';
+import { processedFlags } from '../test-support/outbox.js';
 import { buffersOf, explainAnalyze, heapPagesOf } from '../test-support/query-plans.js';
 import { connectWs } from '../test-support/ws-client.js';
 import type { OutboxRecord } from './index.js';
@@ -83,12 +84,8 @@ describe(`durable pipeline (${target})`, () => {
       [3, 3, 'note.created'],
     ]);
     const processed = await until(async () => {
-      const rows = rowsOf<{ processed: boolean }>(
-        await t.server.store.db.execute(
-          sql`select processed from core.outbox where topic = ${topic} order by seq`,
-        ),
-      );
-      return rows.every((r) => r.processed) && rows.length === 3 ? rows : undefined;
+      const flags = await processedFlags(t.server.store.db, sql`o.topic = ${topic}`);
+      return flags.every(Boolean) && flags.length === 3 ? flags : undefined;
     });
     expect(processed).toHaveLength(3);
     socket.close();
@@ -219,15 +216,11 @@ describe(`durable pipeline (${target})`, () => {
     const topic = topicOf('retention');
     const [old] = await t.server.pipeline.publish([{ type: 'note.created', topic, payload: {} }]);
     await until(async () => {
-      const rows = rowsOf<{ processed: boolean }>(
-        await t.server.store.db.execute(
-          sql`select processed from core.outbox where id = ${old!.id}`,
-        ),
-      );
-      return rows[0]?.processed ? true : undefined;
+      const [processed] = await processedFlags(t.server.store.db, sql`o.id = ${old!.id}`);
+      return processed ? true : undefined;
     });
     await t.server.store.db.execute(
-      sql`update core.outbox set processed_at = now() - interval '2 hours' where id = ${old!.id}`,
+      sql`update core.outbox set created_at = now() - interval '2 hours' where id = ${old!.id}`,
     );
     const deleted = await runRetention({
       db: t.server.store.db,
@@ -240,6 +233,26 @@ describe(`durable pipeline (${target})`, () => {
       await t.server.store.db.execute(sql`select id from core.outbox where id = ${old!.id}`),
     );
     expect(left).toEqual([]);
+    // An event as old with work left on it (a dead letter, say) stays.
+    const [kept] = rowsOf<{ id: string }>(
+      await t.server.store.db.execute(sql`
+        with event as (
+          insert into core.outbox (type, topic, seq, payload, created_at)
+          values ('note.created', ${topicOf('retention-kept')}, 1, '{}', now() - interval '2 hours')
+          returning id
+        )
+        insert into core.outbox_work (event_id, pending, dead_lettered_at)
+        select id, '{poison-test}', now() from event
+        returning event_id::text as id`),
+    );
+    await runRetention({
+      db: t.server.store.db,
+      retentionSeconds: 3600,
+      intervalMs: 1000,
+      logger: t.server.app.log as never,
+    });
+    expect(await processedFlags(t.server.store.db, sql`o.id = ${kept!.id}`)).toEqual([false]);
+    await t.server.store.db.execute(sql`delete from core.outbox_work where event_id = ${kept!.id}`);
     // A resume from before the deleted event now says so instead of skipping it.
     const token = await t.token('reader', { topics: [`durable.${run}.*`] });
     const socket = await connectWs(`${t.wsUrl}/ws?token=${token}`);
@@ -254,49 +267,58 @@ describe(`durable pipeline (${target})`, () => {
   it("claims due events without reading processed events' heap pages on every poll", async () => {
     const topic = topicOf('claim-scan');
     const db = t.server.store.db;
-    // 2,000 events past their turn, two to a heap page, then processed: their entries
-    // stay in the due index until vacuum.
-    await db.execute(sql`
-      insert into core.outbox (type, topic, seq, payload, pending, available_at)
-      select 'note.created', ${topic}, n,
-        jsonb_build_object('padding', (select string_agg(md5(n::text || i::text), '')
-          from generate_series(1, 45) i)),
-        '{}', now() - interval '1 minute'
-      from generate_series(1, 2000) n`);
-    await db.execute(
-      sql`update core.outbox set processed = true, processed_at = now() where topic = ${topic}`,
-    );
+    // 2,000 events past their turn and processed in the same transaction (so no worker takes
+    // them first): the entries of their deleted work rows stay in the due index until vacuum.
+    const workPages = await db.transaction(async (tx) => {
+      await tx.execute(sql`
+        with events as (
+          insert into core.outbox (type, topic, seq, payload)
+          select 'note.created', ${topic}, n, '{}'::jsonb from generate_series(1, 2000) n
+          returning id
+        )
+        insert into core.outbox_work (event_id, pending, error, available_at)
+        select id, '{}', repeat('x', 200), now() - interval '1 minute' from events`);
+      const work = sql`from core.outbox_work w join core.outbox o on o.id = w.event_id
+        where o.topic = ${topic}`;
+      const pages = new Set(await heapPagesOf(tx, work, 'w')).size;
+      await tx.execute(sql`delete from core.outbox_work w using core.outbox o
+        where o.id = w.event_id and o.topic = ${topic}`);
+      return pages;
+    });
     // A few polls of the worker (every 100 ms here) pass over them.
     await new Promise((r) => setTimeout(r, 500));
     const plan = await db.transaction(async (tx) => {
       await tx.execute(PLAIN_INDEX_SCANS);
       return explainAnalyze(tx, dueEventsQuery(500));
     });
-    expect(plan.join('\n')).toContain('outbox_due_idx');
-    // The index's leaf pages, not the 1,000 heap pages of the processed events.
-    expect(buffersOf(plan)).toBeLessThan(100);
+    expect(plan.join('\n')).toContain('outbox_work_due_idx');
+    // The index's leaf pages, not the heap pages of the deleted work rows.
+    expect(workPages).toBeGreaterThan(40);
+    expect(buffersOf(plan)).toBeLessThan(workPages / 2);
   });
 
-  it('keeps a processed event on its page, so the mark does not log the payload again', async () => {
+  it("never rewrites an event's row: marking it processed deletes its work row", async () => {
     const topic = topicOf('processed-mark');
     const db = t.server.store.db;
-    // One commit's worth of events with kilobyte payloads, not yet due for the workers, and then
-    // processed together, as the fast path marks a batch.
-    const ids = rowsOf<{ id: number }>(
-      await db.execute(sql`
-        insert into core.outbox (type, topic, seq, payload, pending, available_at)
-        select 'note.created', ${topic}, n,
-          jsonb_build_object('padding', (select string_agg(md5(n::text || i::text), '')
-            from generate_series(1, 30) i)),
-          '{}', now() + interval '1 hour'
-        from generate_series(1, 40) n
-        returning id`),
-    ).map((r) => Number(r.id));
-    const events = sql`from core.outbox where topic = ${topic} order by id`;
-    const before = await heapPagesOf(db, events);
-    await markProcessed(db, ids);
-    // A new version on another page is logged whole; on its own page, only the bytes that changed.
-    expect(await heapPagesOf(db, events)).toEqual(before);
+    const records = await t.server.pipeline.publish(
+      Array.from({ length: 5 }, (_, i) => ({ type: 'note.created', topic, payload: { i } })),
+    );
+    const versions = sql`select ctid::text, xmin::text from core.outbox
+      where topic = ${topic} order by id`;
+    const before = rowsOf(await db.execute(versions));
+    await markProcessed(
+      db,
+      records.map((r) => r.id),
+    );
+    expect(await processedFlags(db, sql`o.topic = ${topic}`)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // The same tuples: a mark never logs an event (its payload) again.
+    expect(rowsOf(await db.execute(versions))).toEqual(before);
   });
 });
 

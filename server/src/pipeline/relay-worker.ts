@@ -134,6 +134,10 @@ export class RelayWorker {
   ): void {
     const { metrics, logger } = this.options;
     for (const record of done) metrics?.observePublished('worker', record.createdAtMs);
+    metrics?.observeProcessed(
+      'worker',
+      done.map((r) => r.createdAtMs),
+    );
     let failed = 0;
     for (const { record, update } of failures) {
       metrics?.retries.inc({ reason: update.attemptsUsed ? 'failed' : 'unavailable' });

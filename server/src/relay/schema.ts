@@ -119,11 +119,7 @@ export const pairingCodes = relay.table(
   ],
 );
 
-/**
- * A Kakao message routed to an agent, and its life: queued → delivered → acked | expired. Pages
- * are filled to half (`fillfactor = 50`, migration 0012_update_room) so that status changes keep
- * a row on its page and are logged without the Kakao payload.
- */
+/** A Kakao message routed to an agent, and its life: queued → delivered → acked | expired. */
 export const inboundMessages = relay.table(
   'inbound_messages',
   {

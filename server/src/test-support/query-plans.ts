@@ -23,10 +23,18 @@ export function buffersOf(plan: readonly string[], from = 0): number {
   throw new Error(`no buffer counts in the plan:\n${plan.join('\n')}`);
 }
 
-/** The heap page of each row `from` selects (`from table where ... order by ...`), in its order. */
-export async function heapPagesOf(executor: Executor, from: SQL): Promise<number[]> {
+/**
+ * The heap page of each row `from` selects (`from table where ... order by ...`), in its order;
+ * with a join, `alias` names the table whose rows count.
+ */
+export async function heapPagesOf(
+  executor: Executor,
+  from: SQL,
+  alias?: string,
+): Promise<number[]> {
+  const ctid = sql.raw(alias === undefined ? 'ctid' : `${alias}.ctid`);
   const rows = rowsOf<{ page: number }>(
-    await executor.execute(sql`select (ctid::text::point)[0]::int as page ${from}`),
+    await executor.execute(sql`select (${ctid}::text::point)[0]::int as page ${from}`),
   );
   return rows.map((r) => r.page);
 }

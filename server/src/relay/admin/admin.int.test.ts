@@ -395,9 +395,16 @@ describe(`relay admin API (${target})`, () => {
       createdAt: new Date(now - 2000),
     });
     await db().execute(sql`
-      insert into core.outbox (type, topic, seq, payload, pending, processed, retry_count, error, dead_lettered_at, created_at)
-      values ('message', ${`relay.account.${account.id}`}, 999, '{}'::jsonb, '{realtime}', false, 10, 'broker down', now(), ${new Date(now - 1000).toISOString()}::timestamptz),
-             ('chat.x', 'chat.channel.elsewhere', 999, '{}'::jsonb, '{realtime}', false, 10, 'not mine', now(), now())`);
+      with events as (
+        insert into core.outbox (type, topic, seq, payload, created_at)
+        values ('message', ${`relay.account.${account.id}`}, 999, '{}'::jsonb, ${new Date(now - 1000).toISOString()}::timestamptz),
+               ('chat.x', 'chat.channel.elsewhere', 999, '{}'::jsonb, now())
+        returning id, type
+      )
+      insert into core.outbox_work (event_id, pending, retry_count, error, dead_lettered_at)
+      select id, '{realtime}', 10, case when type = 'message' then 'broker down' else 'not mine' end,
+        now()
+      from events`);
     const all: Array<{ kind: string; id: string; topic: string | null }> = [];
     let cursor: string | null = null;
     do {
