@@ -305,7 +305,7 @@ export const configKeys = {
   OUTBOX_RETENTION_SECONDS: spec(
     int(60, 365 * 24 * 3600).default(3 * 24 * 3600),
     'an integer number of seconds from 60 to 31536000',
-    'How long processed events are kept; they are also the resume history of durable topics.',
+    'How long events are kept after they were written (one with work left stays until it is done); they are also the resume history of durable topics.',
   ),
   OUTBOX_CLEANUP_INTERVAL_SECONDS: spec(
     int(1, 86_400).default(300),
