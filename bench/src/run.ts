@@ -235,9 +235,10 @@ async function main(): Promise<void> {
 
   // Undone in any case: the machine's PostgreSQL serves more than this run.
   const unpinPostgres = o.postgresCpus ? pinCommand('postgres', o.postgresCpus) : undefined;
-  const interrupted = () => {
+  // Exits as the signal would have: 128 + its number (SIGINT 2, SIGTERM 15).
+  const interrupted = (signal: NodeJS.Signals) => {
     unpinPostgres?.();
-    process.exit(130);
+    process.exit(signal === 'SIGTERM' ? 143 : 130);
   };
   if (unpinPostgres) process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
