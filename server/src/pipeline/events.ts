@@ -52,12 +52,15 @@ export function recordFromRow(row: OutboxRow): OutboxRecord {
   };
 }
 
+/** An event `o`'s own columns of an `OutboxRow`, but its payload. */
+export const EVENT_COLUMNS = `o.id::text as id, o.type, o.topic, o.seq::text as seq,
+  extract(epoch from o.created_at) * 1000 as created_ms`;
+
 /**
  * The columns selected into an `OutboxRow`, from an event `o` and its work row `w` (left joined:
  * an event without work has no consumer left).
  */
-export const RECORD_COLUMNS = `o.id::text as id, o.type, o.topic, o.seq::text as seq, o.payload,
-  w.pending, w.retry_count, extract(epoch from o.created_at) * 1000 as created_ms`;
+export const RECORD_COLUMNS = `${EVENT_COLUMNS}, o.payload, w.pending, w.retry_count`;
 
 /** The record of a row selected without its payload, with the payload its writer wrote. */
 export function recordWithPayload(

@@ -4,6 +4,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { arrayLiteral, rowsOf, type Executor } from '../store/index.js';
 import {
+  EVENT_COLUMNS,
   RECORD_COLUMNS,
   recordFromRow,
   recordWithPayload,
@@ -19,6 +20,14 @@ export interface AppendItem {
   readonly topic: string;
   readonly payload: Record<string, unknown>;
   readonly pending: readonly string[];
+}
+
+/**
+ * A new work row's `available_at`: the end of the committing process's turn, which starts at the
+ * inserting statement, not at the transaction's start.
+ */
+function endOfCommittersTurn(workerDelayMs: number): SQL {
+  return sql`clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)`;
 }
 
 /**
@@ -54,10 +63,8 @@ export async function insertEvents(
       select type, topic, seq, payload from numbered
       returning id, type, topic, seq, payload, created_at
     ), w as (
-      -- The committing process's turn starts at this statement, not at the transaction's start.
       insert into core.outbox_work (event_id, pending, available_at)
-      select o.id, n.pending,
-        clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+      select o.id, n.pending, ${endOfCommittersTurn(workerDelayMs)}
       from o join numbered n using (topic, seq)
       where cardinality(n.pending) > 0
       returning event_id, pending, retry_count
@@ -120,13 +127,11 @@ export function appendCtes(
         ? sql``
         : sql`appended_work as (
       insert into core.outbox_work (event_id, pending, available_at)
-      select id, ${pending}::text[],
-        clock_timestamp() + make_interval(secs => ${workerDelayMs}::float8 / 1000)
+      select id, ${pending}::text[], ${endOfCommittersTurn(workerDelayMs)}
       from appended_event
     ), `
     }appended as (
-      select o.id::text as id, o.type, o.topic, o.seq::text as seq, ${pending}::text[] as pending,
-        0 as retry_count, extract(epoch from o.created_at) * 1000 as created_ms
+      select ${sql.raw(EVENT_COLUMNS)}, ${pending}::text[] as pending, 0 as retry_count
       from appended_event o
     )`;
 }
