@@ -1,5 +1,4 @@
-// Runs a statement under EXPLAIN (ANALYZE, BUFFERS), for tests that check how much a query reads,
-// and finds where rows live, for tests that check where an update puts a row's new version.
+// Runs a statement under EXPLAIN (ANALYZE, BUFFERS), for tests that check how much a query reads.
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Executor } from '../store/index.js';
 
@@ -21,20 +20,4 @@ export function buffersOf(plan: readonly string[], from = 0): number {
     if (match) return Number(match[1]) + Number(match[2] ?? 0);
   }
   throw new Error(`no buffer counts in the plan:\n${plan.join('\n')}`);
-}
-
-/**
- * The heap page of each row `from` selects (`from table where ... order by ...`), in its order;
- * with a join, `alias` names the table whose rows count.
- */
-export async function heapPagesOf(
-  executor: Executor,
-  from: SQL,
-  alias?: string,
-): Promise<number[]> {
-  const ctid = sql.raw(alias === undefined ? 'ctid' : `${alias}.ctid`);
-  const rows = rowsOf<{ page: number }>(
-    await executor.execute(sql`select (${ctid}::text::point)[0]::int as page ${from}`),
-  );
-  return rows.map((r) => r.page);
 }
