@@ -20,6 +20,7 @@ import {
   type Snapshot,
 } from './harness.js';
 import { cpuSecondsByCommand, delay } from './procs.js';
+import { WalMeter, walBytesPer } from './wal.js';
 import type { Result } from './scenarios.js';
 import { openSocket } from './systems/client-socket.js';
 import type { SwitchboardCluster, SwitchboardSystem } from './systems/switchboard.js';
@@ -103,6 +104,7 @@ export async function chat(
   const cluster: SwitchboardCluster = await system.start(ctx, o.nodes);
   const receiver = new Receiver();
   const sockets: WebSocket[] = [];
+  let wal: WalMeter | undefined;
   try {
     if (!cluster.databaseUrl) {
       throw new Error('(E) measures chat on PostgreSQL: run it with --database=postgres');
@@ -191,15 +193,18 @@ export async function chat(
       committed,
     });
 
+    wal = await WalMeter.open(cluster.databaseUrl);
     const pacer = startPacer(o.rate, send);
     await delay(o.warmupSeconds * 1000);
     const expectedSamples = Math.ceil(o.rate * o.windowSeconds * 1.5);
+    const walFrom = await wal.position();
     const from = mark();
     windowStart = from.at.at;
     deliveryLatency.start(expectedSamples * membersPerChannel, windowStart);
     ackLatency.start(expectedSamples, windowStart);
     await delay(o.windowSeconds * 1000);
     const to = mark();
+    const walTo = await wal.position();
     windowEnd = to.at.at;
     pacer.stop();
     const sent = pacer.sent();
@@ -256,6 +261,7 @@ export async function chat(
           serverCpuUsPerMessage: perMessage(serverSeconds),
           postgresCpuPercent: round((postgresSeconds / w.seconds) * 100, 1),
           postgresCpuUsPerMessage: perMessage(postgresSeconds),
+          walBytesPerMessage: walBytesPer(walFrom, walTo, committedInWindow),
           redisCpuPercent: w.redisCpuPercent,
           loadGeneratorCpuPercent: w.loadGeneratorCpuPercent,
           serverRunQueueWaitPercent: w.serverRunQueueWaitPercent,
@@ -280,6 +286,7 @@ export async function chat(
   } finally {
     receiver.closing = true;
     for (const socket of sockets) socket?.close();
+    await wal?.close();
     await delay(1000);
     await cluster.stop();
   }

@@ -23,6 +23,7 @@ import {
   type WindowLatency,
 } from './harness.js';
 import { cpuSecondsByCommand, delay } from './procs.js';
+import { WalMeter, walBytesPer } from './wal.js';
 import type { Result } from './scenarios.js';
 import type { SwitchboardSystem } from './systems/switchboard.js';
 import type { RunContext } from './systems/system.js';
@@ -199,6 +200,7 @@ export async function relay(
   const streams: AgentStream[] = [];
   const streamAgent = new Agent({ keepAlive: true, maxSockets: o.accounts });
   const sender = new WebhookSender();
+  let wal: WalMeter | undefined;
   try {
     const { databaseUrl } = cluster;
     if (!databaseUrl) throw new Error('(R) needs PostgreSQL: run it with --database=postgres');
@@ -246,9 +248,11 @@ export async function relay(
       );
       sender.post(urls[n % urls.length]!, body, () => tally.committed(n));
     };
+    wal = await WalMeter.open(databaseUrl);
     const pacer = startPacer(o.rate, send);
     await delay(o.warmupSeconds * 1000);
     const expectedSamples = Math.ceil(o.rate * o.windowSeconds * 1.5);
+    const walFrom = await wal.position();
     deliveries.start(expectedSamples);
     sender.startSampling(expectedSamples);
     const from = snapshot(cluster, receiver);
@@ -258,6 +262,7 @@ export async function relay(
     await delay(o.windowSeconds * 1000);
     const to = snapshot(cluster, receiver);
     const postgresTo = cpuSecondsByCommand('postgres');
+    const walTo = await wal.position();
     const sentInWindow = pacer.sent() - sentBefore;
     const webhook = sender.stopSampling();
     const delivery = deliveries.stop();
@@ -307,6 +312,7 @@ export async function relay(
           postgresCpuPercent: round((postgresSeconds / window.seconds) * 100, 1),
           serverCpuUsPerWebhook: perWebhook(to.servers - from.servers),
           postgresCpuUsPerWebhook: perWebhook(postgresSeconds),
+          walBytesPerWebhook: walBytesPer(walFrom, walTo, answeredInWindow),
         },
         webhookResponse: webhook,
         webhookToDelivery: delivery,
@@ -332,6 +338,7 @@ export async function relay(
     for (const stream of streams) stream.close();
     streamAgent.destroy();
     sender.close();
+    await wal?.close();
     await cluster.stop();
   }
 }
