@@ -128,8 +128,6 @@ export const inboundMessages = relay.table(
       .notNull()
       .references(() => accounts.id, { onDelete: 'cascade' }),
     conversationKey: text('conversation_key').notNull(),
-    kakaoPayload: jsonb('kakao_payload').notNull(),
-    normalizedMessage: jsonb('normalized_message').notNull(),
     callbackUrl: text('callback_url'),
     callbackExpiresAt: at('callback_expires_at'),
     /** Set when a reply claimed the single-use callback URL. */
@@ -161,6 +159,19 @@ export const inboundMessages = relay.table(
       .where(sql`status = 'queued'`),
   ],
 );
+
+/**
+ * What Kakao sent, written once with its message and never changed. A message's status marks
+ * rewrite its row, and a rewritten row is logged whole; kept apart, the payload is logged once.
+ */
+export const inboundMessageBodies = relay.table('inbound_message_bodies', {
+  messageId: uuid('message_id')
+    .primaryKey()
+    .references(() => inboundMessages.id, { onDelete: 'cascade' }),
+  /** The SkillPayload exactly as Kakao sent it. */
+  kakaoPayload: jsonb('kakao_payload').notNull(),
+  normalizedMessage: jsonb('normalized_message').notNull(),
+});
 
 /** A reply an agent sent back to Kakao through the callback URL. */
 export const outboundMessages = relay.table(

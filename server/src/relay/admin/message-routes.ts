@@ -67,8 +67,10 @@ export function registerAdminMessageRoutes(scope: FastifyInstance, ctx: RelayCon
         from relay.outbound_messages o where o.status = 'failed'
         union all
         select 'inbound', i.id::text, 'inbound:' || i.id::text, i.account_id::text,
-          i.conversation_key, null, null, i.normalized_message->>'text', null, null, i.created_at
-        from relay.inbound_messages i where i.status = 'expired'
+          i.conversation_key, null, null, b.normalized_message->>'text', null, null, i.created_at
+        from relay.inbound_messages i
+        join relay.inbound_message_bodies b on b.message_id = i.id
+        where i.status = 'expired'
         union all
         select 'outbox', x.id, 'outbox:' || lpad(x.id, 20, '0'), null, null, x.topic, x.type,
           null, x.error, x.retry_count, x.created_at

@@ -9,6 +9,7 @@ import { target } from '../../test-support/services.js';
 import type { RelayContext } from '../context.js';
 import { createSession, expirePendingSessions, pairConversation } from '../pairing/index.js';
 import { inboundMessages } from '../schema.js';
+import { selectInboundRows } from '../messages/inbound-rows.js';
 import { accountTopic } from '../topics.js';
 import { makeAccount, openStream, queueMessage } from '../openclaw/test-fixtures.js';
 
@@ -49,10 +50,7 @@ describe(`relay agent stream (${target})`, () => {
     const live = await queueMessage(ctx, account.id, { text: 'live' });
     await stream.eventsOf('message', 3);
 
-    const [row] = await ctx.db
-      .select()
-      .from(inboundMessages)
-      .where(eq(inboundMessages.id, first.id));
+    const [row] = await selectInboundRows(ctx.db).where(eq(inboundMessages.id, first.id));
     // Byte for byte: id, event and one data line, LF only, a blank line after each event.
     const frame = /^id: (\d+)\nevent: message\ndata: ([^\n]+)\n\n/.exec(stream.text());
     expect(frame?.[1]).toBe(String(first.seq));

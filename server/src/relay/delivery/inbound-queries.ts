@@ -5,9 +5,10 @@ import { encodeOutboxEvent } from '../../pipeline/index.js';
 import { rowsOf } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
 import { MESSAGE_EVENT, type MessageEventPayload, type NormalizedMessage } from '../events.js';
+import { selectInboundRows, type InboundRow } from '../messages/inbound-rows.js';
 import { inboundMessages } from '../schema.js';
 
-export type InboundRow = typeof inboundMessages.$inferSelect;
+export type { InboundRow };
 
 /** The newest seq of a durable topic (0 before its first event). */
 export async function topicHead(ctx: RelayContext, topic: string): Promise<number> {
@@ -30,9 +31,7 @@ export function messageEventData(row: InboundRow): string {
 
 /** Messages still `queued` whose event is at or before `head`, oldest first. */
 export function queuedUpTo(ctx: RelayContext, accountId: string, head: number) {
-  return ctx.db
-    .select()
-    .from(inboundMessages)
+  return selectInboundRows(ctx.db)
     .where(
       and(
         eq(inboundMessages.accountId, accountId),
@@ -45,9 +44,7 @@ export function queuedUpTo(ctx: RelayContext, accountId: string, head: number) {
 
 /** Messages not yet acked or expired with an event in (after, upTo], oldest first. */
 export function openBetween(ctx: RelayContext, accountId: string, after: number, upTo: number) {
-  return ctx.db
-    .select()
-    .from(inboundMessages)
+  return selectInboundRows(ctx.db)
     .where(
       and(
         eq(inboundMessages.accountId, accountId),
@@ -108,16 +105,19 @@ const asDate = (value: string | Date) => (value instanceof Date ? value : new Da
 /** The long-poll's claim: marks up to `limit` queued messages delivered and returns them. */
 export function claimQueuedStatement(accountId: string, limit: number, at: Date): SQL {
   return sql`
-    update relay.inbound_messages set status = 'delivered', delivered_at = ${at}
-    where id in (
-      select id from relay.inbound_messages
-      where account_id = ${accountId} and status = 'queued'
-      order by event_seq
-      limit ${limit}
-      for update skip locked
+    with claimed as (
+      update relay.inbound_messages set status = 'delivered', delivered_at = ${at}
+      where id in (
+        select id from relay.inbound_messages
+        where account_id = ${accountId} and status = 'queued'
+        order by event_seq
+        limit ${limit}
+        for update skip locked
+      )
+      returning id, conversation_key, callback_url, callback_expires_at, created_at, event_seq
     )
-    returning id, conversation_key, kakao_payload, normalized_message, callback_url,
-      callback_expires_at, created_at, event_seq`;
+    select c.*, b.kakao_payload, b.normalized_message
+    from claimed c join relay.inbound_message_bodies b on b.message_id = c.id`;
 }
 
 /**

@@ -91,16 +91,20 @@ describe(`relay long-poll (${target})`, () => {
 
   it('drains a backlog page by page without walking past the pages already claimed', async () => {
     const account = await makeAccount(ctx);
-    // An agent that was away: 1,500 queued messages, about five to a heap page, and statistics
-    // that know it.
+    // An agent that was away: 1,500 queued messages, about five to a heap page (a long callback
+    // URL stands in for the columns a wider row would have), and statistics that know it.
     await ctx.db.execute(sql`
-      insert into relay.inbound_messages (account_id, conversation_key, kakao_payload,
-        normalized_message, status, event_seq)
-      select ${account.id}::uuid, 'bot-1:user-1',
-        jsonb_build_object('padding', (select string_agg(md5(n::text || i::text), '')
-          from generate_series(1, 45) i)),
-        '{}'::jsonb, 'queued', n
-      from generate_series(1, 1500) n`);
+      with inserted as (
+        insert into relay.inbound_messages (account_id, conversation_key, callback_url, status,
+          event_seq)
+        select ${account.id}::uuid, 'bot-1:user-1',
+          (select string_agg(md5(n::text || i::text), '') from generate_series(1, 45) i),
+          'queued', n
+        from generate_series(1, 1500) n
+        returning id
+      )
+      insert into relay.inbound_message_bodies (message_id, kakao_payload, normalized_message)
+      select id, '{}'::jsonb, '{}'::jsonb from inserted`);
     await ctx.db.execute(sql`analyze relay.inbound_messages`);
     for (let page = 0; page < 14; page++) {
       await ctx.db.execute(claimQueuedStatement(account.id, 100, new Date()));

@@ -3,7 +3,12 @@
 import { and, desc, eq, getTableColumns, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../store/index.js';
-import { inboundMessages, outboundMessages } from '../schema.js';
+import {
+  bodyOfMessage,
+  inboundRowColumns,
+  type InboundRow as InboundMessage,
+} from '../messages/inbound-rows.js';
+import { inboundMessageBodies, inboundMessages, outboundMessages } from '../schema.js';
 import {
   cursorTime,
   decodeCursor,
@@ -27,7 +32,7 @@ export interface PageRequest {
   readonly cursor?: string | undefined;
 }
 
-type InboundRow = typeof inboundMessages.$inferSelect & { cursorAt: string };
+type InboundRow = InboundMessage & { cursorAt: string };
 type OutboundRow = typeof outboundMessages.$inferSelect & { cursorAt: string };
 
 export async function pageInbound<T>(
@@ -38,8 +43,9 @@ export async function pageInbound<T>(
 ): Promise<CursorPage<T>> {
   const t = inboundMessages;
   const rows = await db
-    .select({ ...getTableColumns(t), cursorAt: cursorTime(t.createdAt) })
+    .select({ ...inboundRowColumns, cursorAt: cursorTime(t.createdAt) })
     .from(t)
+    .innerJoin(inboundMessageBodies, bodyOfMessage)
     .where(pageFilter(t, filter, page))
     .orderBy(desc(t.createdAt), desc(t.id))
     .limit(page.limit + 1);

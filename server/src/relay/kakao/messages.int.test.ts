@@ -15,6 +15,7 @@ import {
   outboundMessages,
   portalAccessCodes,
 } from '../schema.js';
+import { selectInboundRows } from '../messages/inbound-rows.js';
 import {
   conversationKeyFor,
   kakaoCallbackUrl,
@@ -73,9 +74,7 @@ describe(`kakao messages and commands (${target})`, () => {
   }
 
   const inboundOf = (key: string) =>
-    ctx.db
-      .select()
-      .from(inboundMessages)
+    selectInboundRows(ctx.db)
       .where(eq(inboundMessages.conversationKey, key))
       .orderBy(asc(inboundMessages.eventSeq));
   const messageEventsOf = (accountId: string) =>
@@ -232,8 +231,6 @@ describe(`kakao messages and commands (${target})`, () => {
     await ctx.db.insert(inboundMessages).values({
       accountId,
       conversationKey: key,
-      kakaoPayload: {},
-      normalizedMessage: {},
       eventSeq: 0,
       status: 'acked',
       createdAt: old,

@@ -9,6 +9,7 @@ import { target } from '../../test-support/services.js';
 import type { RelayContext } from '../context.js';
 import { issuePairingCode } from '../pairing/index.js';
 import { accounts, inboundMessages } from '../schema.js';
+import { selectInboundRows } from '../messages/inbound-rows.js';
 import {
   conversationKeyFor,
   kakaoCallbackUrl,
@@ -74,10 +75,7 @@ describe(`kakao webhook failures (${target})`, () => {
     // And everything works again afterwards.
     expect((await say(userKey, '/help')).text).toContain(HELP_START);
     expect((await say(userKey, '다시 안녕')).body).toEqual({ version: '2.0', useCallback: true });
-    const rows = await ctx.db
-      .select()
-      .from(inboundMessages)
-      .where(eq(inboundMessages.conversationKey, key));
+    const rows = await selectInboundRows(ctx.db).where(eq(inboundMessages.conversationKey, key));
     expect(rows.map((r) => (r.normalizedMessage as { text: string }).text)).toEqual(['다시 안녕']);
   });
 
@@ -111,9 +109,7 @@ describe(`kakao webhook failures (${target})`, () => {
     }
     // The next message's event waits for the abandoned one's transaction on the topic's seq.
     expect((await say(userKey, '다음 메시지')).body).toEqual({ version: '2.0', useCallback: true });
-    const rows = await ctx.db
-      .select()
-      .from(inboundMessages)
+    const rows = await selectInboundRows(ctx.db)
       .where(eq(inboundMessages.conversationKey, key))
       .orderBy(asc(inboundMessages.eventSeq));
     expect(rows.map((r) => (r.normalizedMessage as { text: string }).text)).toEqual([

@@ -2,7 +2,8 @@
 // event on the account's topic and the inbound_messages row that carries the event's seq, when
 // the conversation is connected: the agent's stream delivers the event (live or on resume from
 // PostgreSQL) and the row tracks its life (queued → delivered → acked | expired) and its callback
-// URL. One statement is one round trip and its own transaction.
+// URL, beside its body (what Kakao sent), which nothing changes. One statement is one round trip
+// and its own transaction.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { OutboxRecord } from '../../pipeline/index.js';
@@ -69,12 +70,15 @@ const queueStatement = statementTemplate<RelayContext['pipeline'], QueueValues>(
       () => sql`${v.payload}::jsonb`,
       'connected',
     )}, inserted as (
-      insert into relay.inbound_messages (id, account_id, conversation_key, kakao_payload,
-        normalized_message, callback_url, callback_expires_at, status, event_seq, created_at)
-      select ${v.id}::uuid, k.account_id, ${v.conversationKey}::text, ${v.kakaoPayload}::jsonb,
-        ${v.normalized}::jsonb, ${v.callbackUrl}::text, ${v.callbackExpiresAt}::timestamptz,
-        'queued', s.last_seq, ${v.at}::timestamptz
+      insert into relay.inbound_messages (id, account_id, conversation_key, callback_url,
+        callback_expires_at, status, event_seq, created_at)
+      select ${v.id}::uuid, k.account_id, ${v.conversationKey}::text, ${v.callbackUrl}::text,
+        ${v.callbackExpiresAt}::timestamptz, 'queued', s.last_seq, ${v.at}::timestamptz
       from appended_seq s cross join connected k
+      returning id
+    ), inserted_body as (
+      insert into relay.inbound_message_bodies (message_id, kakao_payload, normalized_message)
+      select id, ${v.kakaoPayload}::jsonb, ${v.normalized}::jsonb from inserted
     )
     select ${CONVERSATION_COLUMNS}, a.* from conversation c left join appended a on true`,
 );

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { RelayContext } from '../context.js';
 import { MESSAGE_EVENT, type MessageEventPayload } from '../events.js';
-import { accounts, inboundMessages } from '../schema.js';
+import { accounts, inboundMessageBodies, inboundMessages } from '../schema.js';
 import { hashToken, newToken } from '../tokens.js';
 import { accountTopic } from '../topics.js';
 
@@ -73,8 +73,6 @@ export async function queueMessage(
       id,
       accountId,
       conversationKey,
-      kakaoPayload,
-      normalizedMessage: normalized,
       callbackUrl: options.callbackUrl ?? null,
       callbackExpiresAt:
         options.callbackExpiresAt === undefined
@@ -84,6 +82,9 @@ export async function queueMessage(
       eventSeq: record!.seq,
       createdAt,
     });
+    await tx
+      .insert(inboundMessageBodies)
+      .values({ messageId: id, kakaoPayload, normalizedMessage: normalized });
     return record!.seq;
   });
   return { id, seq, text };

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../store/index.js';
 import {
   conversationMappings,
+  inboundMessageBodies,
   inboundMessages,
   outboundMessages,
   portalAccessCodes,
@@ -44,22 +45,26 @@ export async function makeInbound(
     createdAt?: Date;
   },
 ): Promise<string> {
+  const text = options.text ?? 'hello';
   const [row] = await db
     .insert(inboundMessages)
     .values({
       accountId: options.accountId,
       conversationKey: options.conversationKey,
-      kakaoPayload: { userRequest: { utterance: options.text ?? 'hello' } },
-      normalizedMessage: {
-        userId: options.conversationKey.split(':')[1],
-        text: options.text ?? 'hello',
-        channelId: options.conversationKey.split(':')[0],
-      },
       status: options.status ?? 'queued',
       eventSeq: 1,
       ...(options.createdAt ? { createdAt: options.createdAt } : {}),
     })
     .returning({ id: inboundMessages.id });
+  await db.insert(inboundMessageBodies).values({
+    messageId: row!.id,
+    kakaoPayload: { userRequest: { utterance: text } },
+    normalizedMessage: {
+      userId: options.conversationKey.split(':')[1],
+      text,
+      channelId: options.conversationKey.split(':')[0],
+    },
+  });
   return row!.id;
 }
 
