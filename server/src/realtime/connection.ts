@@ -12,6 +12,11 @@ export interface OutgoingEvent {
   wsFrame(): string;
   /** The event's type, read on first use. */
   type(): string;
+  /**
+   * What `render` makes of the event, made on first use: every sink that frames events with the
+   * same function shares one result per node, as WebSocket sinks share `wsFrame`.
+   */
+  renderedBy<T>(render: (event: OutgoingEvent) => T): T;
 }
 
 export interface ConnectionSink {

@@ -98,6 +98,8 @@ export class DurableTopicError extends Error {
 class Outgoing implements OutgoingEvent {
   private frame: string | undefined = undefined;
   private eventType: string | undefined = undefined;
+  private renderer: ((event: OutgoingEvent) => unknown) | undefined = undefined;
+  private rendering: unknown = undefined;
 
   constructor(
     readonly topic: string,
@@ -112,9 +114,17 @@ class Outgoing implements OutgoingEvent {
   type(): string {
     return (this.eventType ??= eventTypeOf(this.data));
   }
+
+  renderedBy<T>(render: (event: OutgoingEvent) => T): T {
+    if (this.renderer !== render) {
+      this.rendering = render(this);
+      this.renderer = render;
+    }
+    return this.rendering as T;
+  }
 }
 
-function makeOutgoing(topic: string, seq: number | undefined, data: string): OutgoingEvent {
+export function makeOutgoing(topic: string, seq: number | undefined, data: string): OutgoingEvent {
   return new Outgoing(topic, seq, data);
 }
 

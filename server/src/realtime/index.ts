@@ -26,7 +26,7 @@ export { AuthError, createAuthenticator } from './auth.js';
 export type { Authenticator, Identity, IdentityResolver } from './auth.js';
 export type { Connection, ConnectionSink, OutgoingEvent } from './connection.js';
 export { encodeEvent } from './event-encoding.js';
-export { DurableTopicError, Hub } from './hub.js';
+export { DurableTopicError, Hub, makeOutgoing } from './hub.js';
 export type {
   ConnectionChange,
   DefaultTopicsProvider,

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { OutgoingEvent } from '../../realtime/index.js';
+import { makeOutgoing, type OutgoingEvent } from '../../realtime/index.js';
 import { AgentStream } from './agent-stream.js';
 import { DeliveredMarker } from './delivered-marker.js';
 import type { Database } from '../../store/index.js';
@@ -15,16 +15,12 @@ function response(): { raw: ServerResponse; text: () => string } {
   return { raw: sink as unknown as ServerResponse, text: () => text };
 }
 
-const event = (seq: number): OutgoingEvent => {
-  const data = JSON.stringify({ type: 'pairing_expired', reason: `r${seq}` });
-  return {
-    topic: 'relay.account.a',
+const event = (seq: number): OutgoingEvent =>
+  makeOutgoing(
+    'relay.account.a',
     seq,
-    data,
-    wsFrame: () => data,
-    type: () => 'pairing_expired',
-  };
-};
+    JSON.stringify({ type: 'pairing_expired', reason: `r${seq}` }),
+  );
 
 function stream(raw: ServerResponse): AgentStream {
   const log = pino({ level: 'silent' });
