@@ -1,9 +1,9 @@
 // The Redis broker against a real Redis: the shared contract in both modes, plus multi-node
 // delivery, subscribe batching, reconnects and outages (through a local TCP proxy we can cut).
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Socket } from 'node:net';
+import { createServer, connect, Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { realRedisUrl, skipReason, testLogger } from '../test-support/services.js';
 import { describeBrokerContract } from './broker.contract.js';
 import { BrokerUnavailableError, type Broker, type BrokerState, type Delivery } from './broker.js';
@@ -301,6 +301,40 @@ describe.skipIf(!realRedisUrl)(
       expect(sink.received.every((d) => d.data === d.topic)).toBe(true);
       await Promise.all(topics.map((t) => broker.unsubscribe([t])));
       expect(via.commandsSent('unsubscribe')).toBe(1);
+    });
+
+    it('sends the commands issued in one tick in one write', async () => {
+      const redisPort = Number(new URL(url).port || 6379);
+      const publisher = await open('perconv');
+      const receiver = await open('perconv');
+      const sink = watch(receiver);
+      const topics = Array.from({ length: 200 }, (_, i) => topic(`w${i}`));
+      await receiver.subscribe(topics);
+      const toRedis = function (this: Socket) {
+        return this.remotePort === redisPort;
+      };
+      // What a socket does when it really writes: one call per write(2) or writev(2).
+      const flushing = Socket.prototype as unknown as Record<'_write' | '_writev', () => void>;
+      const write = vi.spyOn(flushing, '_write');
+      const writev = vi.spyOn(flushing, '_writev');
+      try {
+        // One tick: a fan-out's publishes, some with history, and reads of topic heads.
+        const sent: Promise<unknown>[] = topics.map((t, i) =>
+          i % 2 === 0
+            ? publisher.publish(t, t, { maxLength: 10, ttlSeconds: 60 })
+            : publisher.publishSequenced(t, 1, t),
+        );
+        sent.push(publisher.latestSeq(topics[0]!));
+        await Promise.all(sent);
+        const flushes = [...write.mock.contexts, ...writev.mock.contexts].filter((socket) =>
+          toRedis.call(socket as Socket),
+        );
+        expect(flushes).toHaveLength(1);
+      } finally {
+        write.mockRestore();
+        writev.mockRestore();
+      }
+      await sink.until(() => sink.received.length >= topics.length, 'a delivery per topic');
     });
 
     it('in global mode subscribes its one channel once, however many topics', async () => {
