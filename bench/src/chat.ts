@@ -20,6 +20,7 @@ import {
   type Snapshot,
 } from './harness.js';
 import { cpuSecondsByCommand, delay } from './procs.js';
+import { StallRecorder } from './stalls.js';
 import { WalMeter, walBytesPer } from './wal.js';
 import type { Result } from './scenarios.js';
 import { openSocket } from './systems/client-socket.js';
@@ -115,6 +116,7 @@ export async function chat(
     const sentAt = new SendTimes();
     const deliveryLatency = new WindowSamples();
     const ackLatency = new WindowSamples();
+    const stalls = new StallRecorder();
     let committed = 0;
     let sendErrors = 0;
     let otherEvents = 0;
@@ -202,6 +204,7 @@ export async function chat(
     windowStart = from.at.at;
     deliveryLatency.start(expectedSamples * membersPerChannel, windowStart);
     ackLatency.start(expectedSamples, windowStart);
+    stalls.start(windowStart);
     await delay(o.windowSeconds * 1000);
     const to = mark();
     const walTo = await wal.position();
@@ -213,6 +216,7 @@ export async function chat(
     const drainSeconds = (performance.now() - drainStarted) / 1000;
     const sendToReceive = deliveryLatency.stop();
     const sendToAck = ackLatency.stop();
+    const loadGeneratorBySecond = stalls.stop();
 
     const w = windowOf(from.at, to.at);
     const committedInWindow = to.committed - from.committed;
@@ -266,6 +270,7 @@ export async function chat(
           loadGeneratorCpuPercent: w.loadGeneratorCpuPercent,
           serverRunQueueWaitPercent: w.serverRunQueueWaitPercent,
           loadGeneratorRunQueueWaitPercent: w.loadGeneratorRunQueueWaitPercent,
+          loadGeneratorBySecond,
         },
         delivery: {
           sent,

@@ -23,6 +23,7 @@ import {
   type WindowLatency,
 } from './harness.js';
 import { cpuSecondsByCommand, delay } from './procs.js';
+import { StallRecorder } from './stalls.js';
 import { WalMeter, walBytesPer } from './wal.js';
 import type { Result } from './scenarios.js';
 import type { SwitchboardSystem } from './systems/switchboard.js';
@@ -254,6 +255,8 @@ export async function relay(
     const expectedSamples = Math.ceil(o.rate * o.windowSeconds * 1.5);
     const walFrom = await wal.position();
     deliveries.start(expectedSamples);
+    const stalls = new StallRecorder();
+    stalls.start();
     sender.startSampling(expectedSamples);
     const from = snapshot(cluster, receiver);
     const postgresFrom = cpuSecondsByCommand('postgres');
@@ -266,6 +269,7 @@ export async function relay(
     const sentInWindow = pacer.sent() - sentBefore;
     const webhook = sender.stopSampling();
     const delivery = deliveries.stop();
+    const loadGeneratorBySecond = stalls.stop();
     pacer.stop();
     const answeredInWindow = sender.ok - okBefore;
     // Every webhook answered first (a backlog drains at the server's pace), then every delivery.
@@ -313,6 +317,7 @@ export async function relay(
           serverCpuUsPerWebhook: perWebhook(to.servers - from.servers),
           postgresCpuUsPerWebhook: perWebhook(postgresSeconds),
           walBytesPerWebhook: walBytesPer(walFrom, walTo, answeredInWindow),
+          loadGeneratorBySecond,
         },
         webhookResponse: webhook,
         webhookToDelivery: delivery,

@@ -48,6 +48,18 @@ function p99BySecond(title: string, summary: unknown): string[] {
   ];
 }
 
+/** The load generator's longest timer lag and its collector's pauses, per second of a window. */
+function stallsBySecond(seconds: unknown): string[] {
+  const list = seconds as Obj[] | undefined;
+  if (!list?.length) return [];
+  return [
+    '',
+    `Load generator's own stalls by second, longest timer lag / GC pause ms: ${list
+      .map((s) => `${cell(s.maxLagMs)}/${cell(s.gcMs)}`)
+      .join(', ')}`,
+  ];
+}
+
 function ms(latency: unknown, key: 'p50Ms' | 'p99Ms'): unknown {
   return latency ? (latency as Obj)[key] : undefined;
 }
@@ -232,6 +244,7 @@ function relay(r: Row): string {
       ],
     ),
     ...p99BySecond('Webhook response', m.webhookResponse),
+    ...stallsBySecond(w.loadGeneratorBySecond),
   ].join('\n');
 }
 
@@ -313,6 +326,7 @@ function chat(r: Row): string {
       ],
     ),
     ...p99BySecond('Send-to-receive', f.sendToReceive),
+    ...stallsBySecond(f.loadGeneratorBySecond),
   ].join('\n');
 }
 
