@@ -100,9 +100,15 @@ export interface ConversationRow {
   readonly account_disabled: boolean;
 }
 
+/**
+ * Fields named rather than spread from `ref`: V8 builds a spread copy with keys added after it
+ * in the old generation, garbage that only a full collection frees, once per webhook here.
+ */
 export function conversationOf(ref: ConversationRef, row: ConversationRow): Conversation {
   return {
-    ...ref,
+    conversationKey: ref.conversationKey,
+    kakaoChannelId: ref.kakaoChannelId,
+    plusfriendUserKey: ref.plusfriendUserKey,
     state: row.state,
     accountId: row.account_id,
     pairedAt: row.paired_at === null ? null : new Date(row.paired_at),

@@ -151,10 +151,23 @@ type MessageDraft = Pick<
   | 'clientMsgId'
 >;
 
-/** The row of a message just written: no replies, pins, edits or deletion yet. */
+/**
+ * The row of a message just written: no replies, pins, edits or deletion yet. Every field is
+ * named rather than spread from the draft: a spread followed by ten more keys made V8 allocate
+ * in the old generation on every call (most of what a chat node promoted, and a full collection
+ * every few seconds under load), where a literal of named fields stays young.
+ */
 function newMessageRow(draft: MessageDraft, seq: number, createdAt: Date): MessageRow {
   return {
-    ...draft,
+    id: draft.id,
+    channelId: draft.channelId,
+    authorId: draft.authorId,
+    threadRootId: draft.threadRootId,
+    body: draft.body,
+    mentionUserIds: draft.mentionUserIds,
+    mentionsChannel: draft.mentionsChannel,
+    mentionsHere: draft.mentionsHere,
+    clientMsgId: draft.clientMsgId,
     seq,
     replyCount: 0,
     lastReplySeq: null,
