@@ -19,7 +19,7 @@ export interface OutboxRecord {
   readonly seq: number;
   readonly payload: Record<string, unknown>;
   /** The payload's JSON text, when its writer had it at hand: consumers encode from it. */
-  readonly payloadJson?: string;
+  readonly payloadJson?: string | undefined;
   /** Consumers whose work is still to do. */
   readonly pending: readonly string[];
   readonly retryCount: number;
@@ -40,16 +40,7 @@ export interface OutboxRow {
 }
 
 export function recordFromRow(row: OutboxRow): OutboxRecord {
-  return {
-    id: Number(row.id),
-    type: row.type,
-    topic: row.topic,
-    seq: Number(row.seq),
-    payload: row.payload,
-    pending: row.pending ?? [],
-    retryCount: Number(row.retry_count ?? 0),
-    createdAtMs: Number(row.created_ms),
-  };
+  return recordWithPayload(row, row.payload);
 }
 
 /** An event `o`'s own columns of an `OutboxRow`, but its payload. */
@@ -68,6 +59,17 @@ export function recordWithPayload(
   payload: Record<string, unknown>,
   payloadJson?: string,
 ): OutboxRecord {
-  const record = recordFromRow({ ...row, payload });
-  return payloadJson === undefined ? record : { ...record, payloadJson };
+  // Named fields, not spreads: a spread copy of a row is allocated where the young generation
+  // cannot reclaim it cheaply, and this runs once per event written.
+  return {
+    id: Number(row.id),
+    type: row.type,
+    topic: row.topic,
+    seq: Number(row.seq),
+    payload,
+    payloadJson,
+    pending: row.pending ?? [],
+    retryCount: Number(row.retry_count ?? 0),
+    createdAtMs: Number(row.created_ms),
+  };
 }

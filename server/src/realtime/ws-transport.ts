@@ -301,12 +301,11 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       replyError(socket, 'invalid_frame', problem, id);
       return;
     }
-    const base = id === undefined ? { op } : { op, id };
     metrics?.received.inc({ op: coreOps.has(op) || ops.get(op) ? op : 'other' });
 
     if (op === 'ping') {
       metrics?.pulse.inc({ kind: 'ping' });
-      reply(socket, { ...base, op: 'pong' });
+      reply(socket, { op: 'pong', id });
       return;
     }
     // Module ops (most frames) are parsed by their handler; a failed union parse is not free.
@@ -324,7 +323,8 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
           // The token may be fine: resolving its user failed (the database); try again later.
           logger.error({ err }, 'resolving the identity of an auth frame failed');
           reply(socket, {
-            ...base,
+            op,
+            id,
             success: false,
             code: 'internal_error',
             message: 'could not authenticate now; reconnect',
@@ -334,7 +334,8 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
         }
         const expired = err.reason === 'expired';
         reply(socket, {
-          ...base,
+          op,
+          id,
           success: false,
           code: expired ? 'token_expired' : 'unauthorized',
           message: err.message,
@@ -348,7 +349,8 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       } catch (err) {
         logger.error({ err }, 'subscribing a new connection failed');
         reply(socket, {
-          ...base,
+          op,
+          id,
           success: false,
           code: 'internal_error',
           message: 'could not subscribe the connection; reconnect',
@@ -358,7 +360,8 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
       }
       // The positions of every topic subscribed at authentication: what to resume them from.
       reply(socket, {
-        ...base,
+        op,
+        id,
         success: true,
         userId: identity.userId,
         ...(positions ? { positions } : {}),
@@ -388,16 +391,16 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
             f.topics,
             new Map(Object.entries(f.positions ?? {})),
           );
-          reply(socket, { ...base, success: true, positions });
+          reply(socket, { op, id, success: true, positions });
           return;
         }
         case 'unsubscribe':
           hub.unsubscribe(connection, f.topics);
-          reply(socket, { ...base, success: true });
+          reply(socket, { op, id, success: true });
           return;
         case 'resume':
           await hub.resume(connection, new Map(Object.entries(f.positions)));
-          reply(socket, { ...base, success: true });
+          reply(socket, { op, id, success: true });
           return;
         default:
           break;
@@ -418,7 +421,10 @@ export function attachWebSocketTransport(options: WsTransportOptions): { close()
         }
         return;
       }
-      reply(socket, { ...base, success: true, ...(result ?? {}) });
+      // Copied key by key: a spread of the handler's result is allocated in the old generation.
+      const answer: Record<string, unknown> = { op, id, success: true };
+      if (result) for (const key in result) answer[key] = result[key];
+      reply(socket, answer);
       return;
     }
     if (op === 'subscribe' || op === 'unsubscribe' || op === 'resume') {

@@ -27,6 +27,7 @@ const KAKAO_LISTENS_MS = 4800;
 
 export function registerKakaoRoutes(app: FastifyInstance, ctx: RelayContext): void {
   const logger = componentLogger(ctx.logger, 'relay.kakao');
+  const webhookCtx: RelayContext = { ...ctx, logger };
   const { KAKAO_WEBHOOK_SECRET: secret, KAKAO_SIGNATURE_SECRET: signatureSecret } = ctx.config;
   const limits = {
     deadlineMs: ctx.config.KAKAO_WEBHOOK_DEADLINE_MS,
@@ -52,7 +53,7 @@ export function registerKakaoRoutes(app: FastifyInstance, ctx: RelayContext): vo
     const conversationKey = conversationKeyOf(payload);
     const answer = await answerWithinDeadline(
       limits,
-      (mayCommit) => handleSkillPayload({ ...ctx, logger }, rawPayload, payload, mayCommit),
+      (mayCommit) => handleSkillPayload(webhookCtx, rawPayload, payload, mayCommit),
       (error, timedOut) =>
         logger.error(
           { err: error, conversationKey, timedOut },

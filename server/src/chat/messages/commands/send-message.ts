@@ -320,11 +320,11 @@ async function postToChannel(
   }>(result)[0];
   // No channel the author may post in.
   if (!appended) return undefined;
-  const seq = Number(appended.seq);
-  const record = ctx.pipeline.recordOf(appended, {
-    ...event,
-    message: { ...event.message, seq },
-  });
+  // Both objects were built here for this message alone: the seq is set on them, not on copies
+  // (spread copies on this path were allocated in the old generation and cost mark-compacts).
+  row.seq = Number(appended.seq);
+  event.message.seq = row.seq;
+  const record = ctx.pipeline.recordOf(appended, event);
   void ctx.pipeline.afterCommit([record]);
   if (appended.mentions_after !== null && appended.mentions_after !== appended.mentions_before) {
     tellOtherDevices(ctx, authorId, {
@@ -333,7 +333,7 @@ async function postToChannel(
       mentionCount: appended.mentions_after,
     });
   }
-  return { ...row, seq };
+  return row;
 }
 
 /** The `message.created` payload of a message posted to its channel. */
