@@ -105,13 +105,27 @@ export async function queueIfConnected(
     normalized: message.normalized,
     createdAt: createdAt.toISOString(),
   } satisfies MessageEventPayload;
-  const payloadJson = JSON.stringify(payload);
+  // Each part is serialized once: the body columns and the event's payload share the texts.
+  const kakaoPayload = JSON.stringify(message.kakaoPayload);
+  const normalized = JSON.stringify(message.normalized);
+  const payloadJson =
+    `{"id":${JSON.stringify(id)},"conversationKey":${JSON.stringify(ref.conversationKey)},` +
+    `"kakaoPayload":${kakaoPayload},"normalized":${normalized},` +
+    `"createdAt":${JSON.stringify(payload.createdAt)}}`;
+  const touch = touchValues(ref, callback, createdAt);
+  // Named fields rather than a spread of `touch`: this runs once per webhook.
   const result = await queueStatement(ctx.pipeline, db, {
-    ...touchValues(ref, callback, createdAt),
+    conversationKey: touch.conversationKey,
+    kakaoChannelId: touch.kakaoChannelId,
+    plusfriendUserKey: touch.plusfriendUserKey,
+    callbackUrl: touch.callbackUrl,
+    callbackExpiresAt: touch.callbackExpiresAt,
+    keepCallback: touch.keepCallback,
+    at: touch.at,
     id,
     payload: payloadJson,
-    kakaoPayload: JSON.stringify(message.kakaoPayload),
-    normalized: JSON.stringify(message.normalized),
+    kakaoPayload,
+    normalized,
   });
   const row = rowsOf<ConversationRow & { id: string | null }>(result)[0]!;
   const conversation = conversationOf(ref, row);
