@@ -43,11 +43,17 @@ export interface ConnectionInfo {
   readonly connectedAt: number;
 }
 
+/** A subscribed topic's position before any is known. */
+const NO_POSITION = -1;
+
 /** Hub-side state of a connection. */
 export class Connection implements ConnectionInfo {
-  readonly topics = new Set<string>();
-  /** The newest seq sent to this client, per topic (only for topics with history). */
-  readonly positions = new Map<string, number>();
+  /**
+   * The subscribed topics, each with the newest seq sent on it, or `NO_POSITION` while none is
+   * known (and for topics without history). One map, not a set and a map: it is most of what an
+   * idle connection holds.
+   */
+  private readonly subscriptions = new Map<string, number>();
   readonly connectedAt = Date.now();
   closed = false;
   /**
@@ -70,6 +76,50 @@ export class Connection implements ConnectionInfo {
 
   get transport(): 'ws' | 'sse' {
     return this.sink.transport;
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.subscriptions.has(topic);
+  }
+
+  subscribedTopics(): IterableIterator<string> {
+    return this.subscriptions.keys();
+  }
+
+  /** Adds `topic`, without a position; false when it was subscribed already. */
+  addTopic(topic: string): boolean {
+    if (this.subscriptions.has(topic)) return false;
+    this.subscriptions.set(topic, NO_POSITION);
+    return true;
+  }
+
+  /** Removes `topic` and its position; false when it was not subscribed. */
+  removeTopic(topic: string): boolean {
+    return this.subscriptions.delete(topic);
+  }
+
+  clearTopics(): void {
+    this.subscriptions.clear();
+  }
+
+  /** The newest seq sent to this client on `topic`, if known. */
+  position(topic: string): number | undefined {
+    const position = this.subscriptions.get(topic);
+    return position === NO_POSITION ? undefined : position;
+  }
+
+  /** Records the newest seq sent on `topic`; ignored once `topic` is unsubscribed. */
+  setPosition(topic: string, seq: number): void {
+    if (this.subscriptions.has(topic)) this.subscriptions.set(topic, seq);
+  }
+
+  /** Every known position, by topic (a copy). */
+  positions(): Map<string, number> {
+    const known = new Map<string, number>();
+    for (const [topic, position] of this.subscriptions) {
+      if (position !== NO_POSITION) known.set(topic, position);
+    }
+    return known;
   }
 
   /** The live events held for `topic`, or undefined when its live events flow. */

@@ -222,7 +222,7 @@ export class Hub {
     // A change committed while subscribing (a channel joined or left) has its event before the
     // start position of the topic that announces it, so it will never arrive: ask again.
     const second = new Set(await provider(connection.userId));
-    const added = [...second].filter((t) => !connection.topics.has(t));
+    const added = [...second].filter((t) => !connection.isSubscribed(t));
     const removed = first.filter((t) => !second.has(t) && !core.includes(t));
     this.unsubscribe(connection, removed);
     for (const topic of removed) delete result[topic];
@@ -234,8 +234,8 @@ export class Hub {
     if (connection.closed) return;
     connection.closed = true;
     this.connections.delete(connection);
-    for (const topic of connection.topics) this.detach(connection, topic);
-    connection.topics.clear();
+    for (const topic of connection.subscribedTopics()) this.detach(connection, topic);
+    connection.clearTopics();
     connection.endAllHolds();
     const { userId } = connection;
     const mine = this.byUser.get(userId);
@@ -296,9 +296,9 @@ export class Hub {
     topics: readonly string[],
     positions: ReadonlyMap<string, number> = new Map(),
   ): Promise<Record<string, number>> {
-    const fresh = topics.filter((t) => !connection.topics.has(t));
+    const fresh = topics.filter((t) => !connection.isSubscribed(t));
     for (const topic of fresh) {
-      connection.topics.add(topic);
+      connection.addTopic(topic);
       // Live events that arrive before the start position is known wait in the catch-up queue.
       connection.holdLive(topic);
       this.attach(connection, topic);
@@ -307,7 +307,7 @@ export class Hub {
     const heads = await this.readHeads(fresh.filter((topic) => !positions.has(topic)));
     const replays: Promise<void>[] = [];
     for (const topic of topics) {
-      if (connection.closed || !connection.topics.has(topic)) continue;
+      if (connection.closed || !connection.isSubscribed(topic)) continue;
       const from = positions.get(topic);
       if (from !== undefined) {
         replays.push(
@@ -322,16 +322,15 @@ export class Hub {
     await Promise.all(replays);
     const result: Record<string, number> = {};
     for (const topic of topics) {
-      if (connection.closed || !connection.topics.has(topic)) continue;
-      result[topic] = connection.positions.get(topic) ?? 0;
+      if (connection.closed || !connection.isSubscribed(topic)) continue;
+      result[topic] = connection.position(topic) ?? 0;
     }
     return result;
   }
 
   unsubscribe(connection: Connection, topics: readonly string[]): void {
     for (const topic of topics) {
-      if (!connection.topics.delete(topic)) continue;
-      connection.positions.delete(topic);
+      if (!connection.removeTopic(topic)) continue;
       connection.endHold(topic);
       this.detach(connection, topic);
     }
@@ -344,7 +343,7 @@ export class Hub {
   async resume(connection: Connection, positions: ReadonlyMap<string, number>): Promise<void> {
     await Promise.all(
       [...positions]
-        .filter(([topic]) => connection.topics.has(topic))
+        .filter(([topic]) => connection.isSubscribed(topic))
         .map(([topic, from]) => this.catchUp(connection, topic, from, false, true)),
     );
   }
@@ -525,7 +524,7 @@ export class Hub {
   /** Live from `head` (the topic's head when subscribing), so nothing after it can be missed. */
   private startLive(connection: Connection, topic: string, head: number): void {
     const queued = connection.endHold(topic);
-    connection.positions.set(topic, head);
+    connection.setPosition(topic, head);
     for (const event of queued) this.deliverTo(connection, event);
   }
 
@@ -544,8 +543,8 @@ export class Hub {
     if (rewind) {
       // The client says what it has: a position behind ours means it lost events we sent (a
       // reconnect onto the topics subscribed at connect, a dropped frame), so send them again.
-      const position = connection.positions.get(topic);
-      if (position !== undefined && from < position) connection.positions.set(topic, from);
+      const position = connection.position(topic);
+      if (position !== undefined && from < position) connection.setPosition(topic, from);
     }
     let after = from;
     try {
@@ -567,9 +566,9 @@ export class Hub {
         for (const entry of page.entries) {
           const event = makeOutgoing(topic, entry.seq, entry.data);
           const reaction = this.reactionFor(event);
-          if (reaction && entry.seq > (connection.positions.get(topic) ?? 0)) {
+          if (reaction && entry.seq > (connection.position(topic) ?? 0)) {
             await this.react(connection, event, reaction);
-            if (connection.closed || !connection.topics.has(topic)) return;
+            if (connection.closed || !connection.isSubscribed(topic)) return;
           }
           if (!this.send(connection, event)) return;
           after = entry.seq;
@@ -582,7 +581,7 @@ export class Hub {
       this.removeConnection(connection);
       return;
     }
-    connection.positions.set(topic, Math.max(after, connection.positions.get(topic) ?? 0));
+    connection.setPosition(topic, Math.max(after, connection.position(topic) ?? 0));
     if (after > from) this.options.metrics?.resumes.inc({ result: 'resumed' });
     for (const event of connection.endHold(topic)) this.deliverTo(connection, event);
   }
@@ -658,7 +657,7 @@ export class Hub {
       return;
     }
     if (event.seq !== undefined) {
-      const position = connection.positions.get(event.topic);
+      const position = connection.position(event.topic);
       if (position !== undefined) {
         if (event.seq <= position) return; // already delivered (history and live overlap)
         if (event.seq > position + 1) {
@@ -727,14 +726,14 @@ export class Hub {
 
   private send(connection: Connection, event: OutgoingEvent): boolean {
     if (event.seq !== undefined) {
-      const position = connection.positions.get(event.topic);
+      const position = connection.position(event.topic);
       if (position !== undefined && event.seq <= position) return true;
     }
     if (!connection.sink.sendEvent(event)) {
       this.closeSlow(connection);
       return false;
     }
-    if (event.seq !== undefined) connection.positions.set(event.topic, event.seq);
+    if (event.seq !== undefined) connection.setPosition(event.topic, event.seq);
     this.sentBy[connection.sink.transport] += 1;
     return true;
   }
@@ -758,7 +757,7 @@ export class Hub {
     for (const [topic, state] of this.topics) {
       const { subscribers } = state;
       for (const connection of subscribers instanceof Set ? subscribers : [subscribers]) {
-        const position = connection.positions.get(topic);
+        const position = connection.position(topic);
         if (position !== undefined && !connection.heldLive(topic)) {
           void this.catchUp(connection, topic, position);
         }

@@ -123,7 +123,7 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
     // eslint-disable-next-line prefer-const
     let connection: Connection | undefined;
     const cursorWith = (topic: string, seq: number | undefined) => {
-      const current = new Map(connection?.positions ?? []);
+      const current = connection?.positions() ?? new Map<string, number>();
       if (seq !== undefined) current.set(topic, seq);
       return encodeCursor(current);
     };
@@ -141,7 +141,7 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
         // A change of topics moves the cursor too: a reconnect right after it resumes the new set.
         const id =
           op === 'subscribed' || op === 'unsubscribed'
-            ? encodeCursor(connection?.positions ?? new Map())
+            ? encodeCursor(connection?.positions() ?? new Map())
             : undefined;
         raw.write(sseEvent(op, JSON.stringify(frame), id));
         return true;
@@ -169,7 +169,7 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
     // The same topics a WebSocket gets at authentication (modules add theirs: chat's channels),
     // then the requested ones; a module may change them later (`subscribed` / `unsubscribed`).
     const subscribed = await hub.subscribeDefaults(connection, positions);
-    const requested = extra.filter((topic) => !connection?.topics.has(topic));
+    const requested = extra.filter((topic) => !connection?.isSubscribed(topic));
     if (requested.length > 0 && !connection.closed) {
       Object.assign(subscribed, await hub.subscribe(connection, requested, positions));
     }
@@ -181,7 +181,7 @@ export function registerSseTransport(options: SseTransportOptions): { close(): v
         topics: Object.keys(subscribed),
       };
       raw.write(
-        sseEvent('connected', JSON.stringify(connected), encodeCursor(connection.positions)),
+        sseEvent('connected', JSON.stringify(connected), encodeCursor(connection.positions())),
       );
     }
   });

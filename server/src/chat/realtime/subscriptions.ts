@@ -63,7 +63,7 @@ export function registerChatSubscriptions(ctx: ChatContext, chatUserOf: ChatUser
       if (!userId || event.topic !== userChatTopic(userId)) return;
       const topics = channelTopics(channelId);
       if (await isMember(ctx, userId, channelId)) {
-        const fresh = topics.filter((topic) => !connection.topics.has(topic));
+        const fresh = topics.filter((topic) => !connection.isSubscribed(topic));
         if (fresh.length === 0) return;
         const subscribed: SubscribedFrame = {
           op: 'subscribed',
@@ -71,7 +71,7 @@ export function registerChatSubscriptions(ctx: ChatContext, chatUserOf: ChatUser
         };
         connection.sink.sendFrame(subscribed);
       } else {
-        const subscribed = topics.filter((topic) => connection.topics.has(topic));
+        const subscribed = topics.filter((topic) => connection.isSubscribed(topic));
         if (subscribed.length === 0) return;
         hub.unsubscribe(connection, subscribed);
         const unsubscribed: UnsubscribedFrame = { op: 'unsubscribed', topics: subscribed };

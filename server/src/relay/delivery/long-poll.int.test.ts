@@ -69,7 +69,7 @@ describe(`relay long-poll (${target})`, () => {
     // The wait is a hub subscriber of the account topic, not a database poll.
     await waitFor('the long-poll to subscribe', () =>
       Promise.resolve(
-        [...hub.allConnections()].some((c) => c.topics.has(accountTopic(account.id)))
+        [...hub.allConnections()].some((c) => c.isSubscribed(accountTopic(account.id)))
           ? true
           : undefined,
       ),
