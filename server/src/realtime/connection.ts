@@ -86,11 +86,9 @@ export class Connection implements ConnectionInfo {
     return this.subscriptions.keys();
   }
 
-  /** Adds `topic`, without a position; false when it was subscribed already. */
-  addTopic(topic: string): boolean {
-    if (this.subscriptions.has(topic)) return false;
-    this.subscriptions.set(topic, NO_POSITION);
-    return true;
+  /** Adds `topic` without a position; a topic subscribed already keeps its position. */
+  addTopic(topic: string): void {
+    if (!this.subscriptions.has(topic)) this.subscriptions.set(topic, NO_POSITION);
   }
 
   /** Removes `topic` and its position; false when it was not subscribed. */

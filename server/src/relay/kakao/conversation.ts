@@ -29,8 +29,11 @@ export function isConnected(conversation: Conversation): conversation is Convers
   );
 }
 
-/** What refreshing a conversation writes (see `touchedConversationCtes`). */
-export interface TouchValues {
+/**
+ * What refreshing a conversation writes (see `touchedConversationCtes`). A type, not an
+ * interface, so that statements can add their own values to it and still bind it by name.
+ */
+export type TouchValues = {
   readonly conversationKey: string;
   readonly kakaoChannelId: string;
   readonly plusfriendUserKey: string;
@@ -41,7 +44,7 @@ export interface TouchValues {
   readonly keepCallback: boolean;
   /** The time of the call, ISO 8601. */
   readonly at: string;
-}
+};
 
 export function touchValues(
   ref: ConversationRef,

@@ -112,21 +112,18 @@ export async function queueIfConnected(
     `{"id":${JSON.stringify(id)},"conversationKey":${JSON.stringify(ref.conversationKey)},` +
     `"kakaoPayload":${kakaoPayload},"normalized":${normalized},` +
     `"createdAt":${JSON.stringify(payload.createdAt)}}`;
-  const touch = touchValues(ref, callback, createdAt);
-  // Named fields rather than a spread of `touch`: this runs once per webhook.
-  const result = await queueStatement(ctx.pipeline, db, {
-    conversationKey: touch.conversationKey,
-    kakaoChannelId: touch.kakaoChannelId,
-    plusfriendUserKey: touch.plusfriendUserKey,
-    callbackUrl: touch.callbackUrl,
-    callbackExpiresAt: touch.callbackExpiresAt,
-    keepCallback: touch.keepCallback,
-    at: touch.at,
-    id,
-    payload: payloadJson,
-    kakaoPayload,
-    normalized,
-  });
+  // Added to the touch values' own object rather than spread into a new one: this runs once per
+  // webhook, and spread copies on it were allocated in the old generation.
+  const result = await queueStatement(
+    ctx.pipeline,
+    db,
+    Object.assign(touchValues(ref, callback, createdAt), {
+      id,
+      payload: payloadJson,
+      kakaoPayload,
+      normalized,
+    }),
+  );
   const row = rowsOf<ConversationRow & { id: string | null }>(result)[0]!;
   const conversation = conversationOf(ref, row);
   if (row.id === null) return { conversation };
