@@ -30,6 +30,30 @@ function wait(window: Obj): string {
   return `${cell(window.serverRunQueueWaitPercent)} / ${cell(window.loadGeneratorRunQueueWaitPercent)}`;
 }
 
+/** The columns of a fixed-rate window (scenarios A and B), in `fixedRateCells`' order. */
+const FIXED_RATE_COLUMNS = [
+  'server µs/delivery',
+  'server CPU %',
+  'Redis CPU %',
+  'load gen CPU %',
+  'p50 ms',
+  'p99 ms',
+  'run-queue wait % server / load gen',
+];
+
+function fixedRateCells(window: Obj): unknown[] {
+  const l = window.latency as Obj;
+  return [
+    window.serverCpuUsPerDelivery,
+    window.serverCpuPercent,
+    window.redisCpuPercent,
+    window.loadGeneratorCpuPercent,
+    l.p50Ms,
+    l.p99Ms,
+    wait(window),
+  ];
+}
+
 /** A latency summary as `p50 / p90 / p99 / max`. */
 function latency(summary: unknown): string {
   const v = (summary ?? {}) as Obj;
@@ -353,33 +377,20 @@ export function report(lines: readonly string[]): string {
           'subs',
           'nodes',
           'fixed rate /s',
-          'server µs/delivery',
-          'server CPU %',
-          'Redis CPU %',
-          'load gen CPU %',
-          'p50 ms',
-          'p99 ms',
-          'run-queue wait % server / load gen',
+          ...FIXED_RATE_COLUMNS,
           'max /s (closed loop)',
           'server / load gen CPU % there',
           'saturated',
         ],
         fan.map((r) => {
           const f = r.metrics.fixedRate as Obj;
-          const l = f.latency as Obj;
           const s = r.metrics.saturation as Obj;
           return [
             r.system,
             r.parameters.subscribers,
             r.parameters.nodes,
             f.deliveriesPerSecond,
-            f.serverCpuUsPerDelivery,
-            f.serverCpuPercent,
-            f.redisCpuPercent,
-            f.loadGeneratorCpuPercent,
-            l.p50Ms,
-            l.p99Ms,
-            wait(f),
+            ...fixedRateCells(f),
             s.deliveriesPerSecond,
             `${cell(s.serverCpuPercent)} / ${cell(s.loadGeneratorCpuPercent)}`,
             s.saturated,
@@ -393,34 +404,15 @@ export function report(lines: readonly string[]): string {
     out.push(
       '',
       table(
-        [
-          'system',
-          'rooms',
-          'nodes',
-          'deliveries /s',
-          'server µs/delivery',
-          'server CPU %',
-          'Redis CPU %',
-          'load gen CPU %',
-          'p50 ms',
-          'p99 ms',
-          'run-queue wait % server / load gen',
-        ],
+        ['system', 'rooms', 'nodes', 'deliveries /s', ...FIXED_RATE_COLUMNS],
         rooms.map((r) => {
           const f = r.metrics.fixedRate as Obj;
-          const l = f.latency as Obj;
           return [
             r.system,
             r.parameters.rooms,
             r.parameters.nodes,
             f.deliveriesPerSecond,
-            f.serverCpuUsPerDelivery,
-            f.serverCpuPercent,
-            f.redisCpuPercent,
-            f.loadGeneratorCpuPercent,
-            l.p50Ms,
-            l.p99Ms,
-            wait(f),
+            ...fixedRateCells(f),
           ];
         }),
       ),

@@ -17,6 +17,7 @@ import {
 import { chatRouteDocs, createChat, type Chat } from './chat/index.js';
 import { createRelay, relayRouteDocs, type Relay } from './relay/index.js';
 import { coreRouteDocs } from './api-docs.js';
+import type { ApplicationModuleOptions } from './application-module.js';
 import { registerApiDocs } from './http/openapi.js';
 import { Pipeline, registerOutboxAdminRoutes } from './pipeline/index.js';
 import {
@@ -261,7 +262,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metrics,
     });
     rateLimiter = await openRateLimiter(config, logger);
-    chat = createChat({
+    const applicationModule: ApplicationModuleOptions = {
       app,
       db: store.db,
       pipeline,
@@ -271,19 +272,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       rateLimiter,
       serveApi: roles.includes('api'),
       runJobs: roles.includes('worker'),
-    });
+    };
+    chat = createChat(applicationModule);
     chatModule = chat;
-    relay = createRelay({
-      app,
-      db: store.db,
-      pipeline,
-      realtime,
-      config,
-      logger,
-      rateLimiter,
-      serveApi: roles.includes('api'),
-      runJobs: roles.includes('worker'),
-    });
+    relay = createRelay(applicationModule);
     relayModule = relay;
     const authorizeOperator = operatorAuth(push.verifier, config.ADMIN_PASSWORD);
     realtime.useOperatorAuth(authorizeOperator);

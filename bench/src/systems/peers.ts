@@ -63,6 +63,28 @@ async function stopNodes(started: Started): Promise<void> {
   await started.redis?.stop();
 }
 
+/** A cluster whose events are published by one client socket sending `frameOf(topic, body)`. */
+function publishingThrough(
+  started: Started,
+  publisher: WebSocket,
+  publishPath: string,
+  frameOf: (topic: string, body: string) => string,
+): Cluster {
+  return {
+    nodes: started.urls,
+    servers: started.servers,
+    redis: started.redis?.process,
+    publishPath,
+    publish(topic, body) {
+      publisher.send(frameOf(topic, body));
+    },
+    async stop() {
+      publisher.terminate();
+      await stopNodes(started);
+    },
+  };
+}
+
 // ---- Socket.IO -------------------------------------------------------------------------
 
 /** Completes the Engine.IO open and Socket.IO connect handshake and answers pings from then on. */
@@ -110,19 +132,12 @@ export function socketIo(): System {
       const started = await startNodes(ctx, 'socket.io', 'socketio-server.ts', nodes, true);
       try {
         const publisher = await openSocketIo(started.urls[0] ?? '', '127.0.0.1');
-        return {
-          nodes: started.urls,
-          servers: started.servers,
-          redis: started.redis?.process,
-          publishPath: 'a Socket.IO client on node 0 emits `pub`; the server does io.to(room).emit',
-          publish(topic, body) {
-            publisher.send(`42["pub",${JSON.stringify(topic)},${body}]`);
-          },
-          async stop() {
-            publisher.terminate();
-            await stopNodes(started);
-          },
-        } satisfies Cluster;
+        return publishingThrough(
+          started,
+          publisher,
+          'a Socket.IO client on node 0 emits `pub`; the server does io.to(room).emit',
+          (topic, body) => `42["pub",${JSON.stringify(topic)},${body}]`,
+        );
       } catch (err) {
         await stopNodes(started);
         throw err;
@@ -176,18 +191,12 @@ export function rawWs(options: { redis: boolean }): System {
           } satisfies Cluster;
         }
         const publisher = await openSocket(started.urls[0] ?? '', '127.0.0.1');
-        return {
-          nodes: started.urls,
-          servers: started.servers,
-          publishPath: 'a ws client sends {"op":"pub"} to the hub',
-          publish(topic, body) {
-            publisher.send(`{"op":"pub","topic":${JSON.stringify(topic)},"data":${body}}`);
-          },
-          async stop() {
-            publisher.terminate();
-            await stopNodes(started);
-          },
-        } satisfies Cluster;
+        return publishingThrough(
+          started,
+          publisher,
+          'a ws client sends {"op":"pub"} to the hub',
+          (topic, body) => `{"op":"pub","topic":${JSON.stringify(topic)},"data":${body}}`,
+        );
       } catch (err) {
         await stopNodes(started);
         throw err;

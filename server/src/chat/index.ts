@@ -1,12 +1,6 @@
 // Team chat: accounts, workspaces, channels and DMs, messages, read state and search, built on
 // the realtime core (delivery, presence) and the pipeline (every change is an outbox event).
-import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config/index.js';
-import { componentLogger, type Logger } from '../observability/index.js';
-import type { Pipeline } from '../pipeline/index.js';
-import type { RateLimiter } from '../ratelimit/index.js';
-import type { Realtime } from '../realtime/index.js';
-import type { Database } from '../store/index.js';
+import { applicationContext, type ApplicationModuleOptions } from '../application-module.js';
 import { registerAuthRoutes } from './accounts/routes/auth-routes.js';
 import { registerUserRoutes } from './accounts/routes/user-routes.js';
 import { registerChannelRoutes } from './channels/index.js';
@@ -28,20 +22,7 @@ export type { ChatUser } from './http/authenticate.js';
 export { chatRouteDocs } from './http/openapi-docs.js';
 export { activityTopic, channelTopic, CHANNEL_TOPIC_PREFIX, userChatTopic } from './topics.js';
 
-export interface ChatOptions {
-  app: FastifyInstance;
-  db: Database;
-  pipeline: Pipeline;
-  realtime: Realtime;
-  config: Config;
-  logger: Logger;
-  rateLimiter: RateLimiter;
-  /** Mount the REST routes (the api role). */
-  serveApi: boolean;
-  /** Run the clean-up jobs here (the worker role). */
-  runJobs?: boolean;
-  now?: () => number;
-}
+export type ChatOptions = ApplicationModuleOptions;
 
 export interface Chat {
   readonly context: ChatContext;
@@ -51,15 +32,7 @@ export interface Chat {
 }
 
 export function createChat(options: ChatOptions): Chat {
-  const context: ChatContext = {
-    db: options.db,
-    pipeline: options.pipeline,
-    realtime: options.realtime,
-    config: options.config,
-    logger: componentLogger(options.logger, 'chat'),
-    rateLimiter: options.rateLimiter,
-    now: options.now ?? Date.now,
-  };
+  const context: ChatContext = applicationContext(options, 'chat');
   // Channel events go through the outbox and resume from PostgreSQL.
   options.pipeline.durableTopics.addPrefix(CHANNEL_TOPIC_PREFIX);
   options.pipeline.durableTopics.addPrefix(USER_CHAT_TOPIC_PREFIX);

@@ -2,13 +2,7 @@
 // Kakao posts SkillPayloads to the webhook; paired conversations' messages become outbox events
 // on their account's topic and reach the agent's SSE stream (or long-poll) through the realtime
 // core; the agent's reply goes back to Kakao's single-use callback URL.
-import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config/index.js';
-import { componentLogger, type Logger } from '../observability/index.js';
-import type { Pipeline } from '../pipeline/index.js';
-import type { RateLimiter } from '../ratelimit/index.js';
-import type { Realtime } from '../realtime/index.js';
-import type { Database } from '../store/index.js';
+import { applicationContext, type ApplicationModuleOptions } from '../application-module.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import type { RelayContext } from './context.js';
 import { scheduleRelayCleanup } from './jobs/cleanup.js';
@@ -20,20 +14,7 @@ import { RELAY_TOPIC_PREFIX } from './topics.js';
 export type { RelayContext } from './context.js';
 export { relayRouteDocs } from './http/openapi-docs.js';
 
-export interface RelayOptions {
-  app: FastifyInstance;
-  db: Database;
-  pipeline: Pipeline;
-  realtime: Realtime;
-  config: Config;
-  logger: Logger;
-  rateLimiter: RateLimiter;
-  /** Mount the webhook, agent, admin and portal routes (the api role). */
-  serveApi: boolean;
-  /** Run the clean-up jobs here (the worker role). */
-  runJobs?: boolean;
-  now?: () => number;
-}
+export type RelayOptions = ApplicationModuleOptions;
 
 export interface Relay {
   readonly context: RelayContext;
@@ -42,15 +23,7 @@ export interface Relay {
 }
 
 export function createRelay(options: RelayOptions): Relay {
-  const context: RelayContext = {
-    db: options.db,
-    pipeline: options.pipeline,
-    realtime: options.realtime,
-    config: options.config,
-    logger: componentLogger(options.logger, 'relay'),
-    rateLimiter: options.rateLimiter,
-    now: options.now ?? Date.now,
-  };
+  const context: RelayContext = applicationContext(options, 'relay');
   // Agent events go through the outbox and resume from PostgreSQL.
   options.pipeline.durableTopics.addPrefix(RELAY_TOPIC_PREFIX);
   if (options.serveApi) {

@@ -93,11 +93,10 @@ export async function channelMentionCount(
   userId: string,
   afterSeq: number,
 ): Promise<number> {
-  const row = await one<{ n: string | number }>(
+  return countOf(
     db,
     sql`select ${channelMentions(channelId, sql`${userId}::uuid`, sql`${afterSeq}`)} as n`,
   );
-  return Number(row?.n ?? 0);
 }
 
 /** `threadMentions` for one follower and marker. */
@@ -107,11 +106,10 @@ export async function threadMentionCount(
   userId: string,
   afterSeq: number,
 ): Promise<number> {
-  const row = await one<{ n: string | number }>(
+  return countOf(
     db,
     sql`select ${threadMentions(rootId, sql`${userId}::uuid`, sql`${afterSeq}`)} as n`,
   );
-  return Number(row?.n ?? 0);
 }
 
 /** Others' root messages after `afterSeq`, up to the cap. */
@@ -121,7 +119,7 @@ export async function unreadCount(
   userId: string,
   afterSeq: number,
 ): Promise<number> {
-  const row = await one<{ n: string | number }>(
+  return countOf(
     db,
     sql`select count(*) as n from (
           select 1 from chat.messages
@@ -130,5 +128,10 @@ export async function unreadCount(
           limit ${UNREAD_COUNT_CAP}
         ) unread`,
   );
+}
+
+/** The count a query selects as `n` (0 when it selects no row). */
+async function countOf(db: Executor, query: SQL): Promise<number> {
+  const row = await one<{ n: string | number }>(db, query);
   return Number(row?.n ?? 0);
 }
