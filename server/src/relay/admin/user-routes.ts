@@ -75,8 +75,7 @@ export function registerAdminUserRoutes(scope: FastifyInstance, ctx: RelayContex
     return { items: rows.map(presentUser), total: totals[0]?.n ?? 0 };
   });
 
-  scope.get('/users/:id', async (request) => {
-    const { id } = idParams.parse(request.params);
+  async function userById(id: string) {
     const [row] = await ctx.db
       .select(columns)
       .from(portalUsers)
@@ -84,6 +83,11 @@ export function registerAdminUserRoutes(scope: FastifyInstance, ctx: RelayContex
       .where(eq(portalUsers.id, id));
     if (!row) throw new AppError('not_found', 'No such user');
     return presentUser(row);
+  }
+
+  scope.get('/users/:id', async (request) => {
+    const { id } = idParams.parse(request.params);
+    return userById(id);
   });
 
   scope.patch('/users/:id', async (request) => {
@@ -119,13 +123,7 @@ export function registerAdminUserRoutes(scope: FastifyInstance, ctx: RelayContex
       // A new password signs the user out everywhere: whoever knew the old one is out too.
       if (passwordHash) await tx.delete(portalSessions).where(eq(portalSessions.userId, id));
     });
-    const [row] = await ctx.db
-      .select(columns)
-      .from(portalUsers)
-      .innerJoin(accounts, eq(accounts.id, portalUsers.accountId))
-      .where(eq(portalUsers.id, id));
-    if (!row) throw new AppError('not_found', 'No such user');
-    return presentUser(row);
+    return userById(id);
   });
 
   scope.delete('/users/:id', async (request) => {
