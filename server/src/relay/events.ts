@@ -29,6 +29,22 @@ export interface MessageEventPayload {
   [key: string]: unknown;
 }
 
+/**
+ * `JSON.stringify(payload)`, put together from the texts of its two bodies, which the writer has
+ * serialized for their own columns already: each body is serialized once per message.
+ */
+export function messageEventJson(
+  payload: MessageEventPayload,
+  kakaoPayloadJson: string,
+  normalizedJson: string,
+): string {
+  return (
+    `{"id":${JSON.stringify(payload.id)},"conversationKey":${JSON.stringify(payload.conversationKey)},` +
+    `"kakaoPayload":${kakaoPayloadJson},"normalized":${normalizedJson},` +
+    `"createdAt":${JSON.stringify(payload.createdAt)}}`
+  );
+}
+
 export interface PairingCompletePayload {
   /** The user part of the conversation key. */
   readonly kakaoUserId: string;

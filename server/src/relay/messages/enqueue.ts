@@ -9,7 +9,12 @@ import { sql } from 'drizzle-orm';
 import type { OutboxRecord } from '../../pipeline/index.js';
 import { rowsOf, statementTemplate, type Executor } from '../../store/index.js';
 import type { RelayContext } from '../context.js';
-import { MESSAGE_EVENT, type MessageEventPayload, type NormalizedMessage } from '../events.js';
+import {
+  MESSAGE_EVENT,
+  messageEventJson,
+  type MessageEventPayload,
+  type NormalizedMessage,
+} from '../events.js';
 import {
   CONVERSATION_COLUMNS,
   conversationOf,
@@ -108,10 +113,7 @@ export async function queueIfConnected(
   // Each part is serialized once: the body columns and the event's payload share the texts.
   const kakaoPayload = JSON.stringify(message.kakaoPayload);
   const normalized = JSON.stringify(message.normalized);
-  const payloadJson =
-    `{"id":${JSON.stringify(id)},"conversationKey":${JSON.stringify(ref.conversationKey)},` +
-    `"kakaoPayload":${kakaoPayload},"normalized":${normalized},` +
-    `"createdAt":${JSON.stringify(payload.createdAt)}}`;
+  const payloadJson = messageEventJson(payload, kakaoPayload, normalized);
   // Added to the touch values' own object rather than spread into a new one: this runs once per
   // webhook, and spread copies on it were allocated in the old generation.
   const result = await queueStatement(
